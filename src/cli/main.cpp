@@ -1,5 +1,7 @@
 // The wattprint executable: parses the command line and dispatches to one subcommand.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <vector>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -24,12 +26,27 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("wattprint ") + version());
   app.require_subcommand(1);
   app.footer("See `wattprint COMMAND --help` and the README for the methods and their formulas.");
-  const Action run = add_run_command(app);
+  std::vector<std::string> command_after_separator;
+  const Action run = add_run_command(app, command_after_separator);
   const Action estimate = add_estimate_command(app);
   const Action sensors = add_sensors_command(app);
   const Action demo = add_demo_command(app);
+  // "wattprint run [OPTIONS] -- COMMAND...": everything after the first "--" is the command, untouched.
+  std::vector<std::string> words(argv + 1, argv + argc);
+  std::vector<std::string> after_separator;
+  const auto separator = std::find(words.begin(), words.end(), "--");
+  if (separator != words.end()) {
+    after_separator.assign(separator + 1, words.end());
+    command_after_separator = after_separator;
+    words.erase(separator, words.end());
+  }
+  std::reverse(words.begin(), words.end());  // CLI11 takes the arguments last-first
   try {
-    app.parse(argc, argv);
+    app.parse(words);
+    if (!after_separator.empty() && app.get_subcommands().size() == 1 &&
+        app.get_subcommands().front()->get_name() != "run") {
+      throw CLI::ExtrasError(after_separator);
+    }
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -37,9 +37,7 @@ struct RunFlags {
 std::string unusable_rapl_reason(const std::vector<SensorStatus>& statuses) {
   for (const SensorStatus& status : statuses) {
     if (status.state == SensorStatus::State::Ok) continue;
-    std::string reason = fmt::format("no readable RAPL package counter: {}", status.reason);
-    if (!status.remedy.empty()) reason += fmt::format(" (remedy: {})", status.remedy);
-    return reason;
+    return fmt::format("no readable RAPL package counter ({}: {})", status.name, status.reason);
   }
   return "no readable RAPL package counter";
 }
@@ -161,7 +159,7 @@ int execute(const RunFlags& flags) {
 
 }  // namespace
 
-Action add_run_command(CLI::App& app) {
+Action add_run_command(CLI::App& app, const std::vector<std::string>& command_after_separator) {
   auto flags = std::make_shared<RunFlags>();
   CLI::App* run = app.add_subcommand(
       "run",
@@ -187,8 +185,13 @@ Action add_run_command(CLI::App& app) {
   // Everything from the first word that is not an option of wattprint (or after "--") is the command.
   run->prefix_command();
   run->footer("COMMAND [ARGS...] follows the options, after \"--\" if it could be mistaken for one.");
-  return [run, flags] {
+  return [run, flags, &command_after_separator] {
     for (const auto& word : run->remaining()) flags->command.push_back(word);
+    if (!flags->command.empty() && !command_after_separator.empty()) {
+      throw UsageError(fmt::format("run: '{}' is not an option of wattprint run; put the command after \"--\"",
+                                   flags->command.front()));
+    }
+    flags->command.insert(flags->command.end(), command_after_separator.begin(), command_after_separator.end());
     return execute(*flags);
   };
 }
