@@ -10,6 +10,8 @@
 # hits every case alike. wattprint reports its own CPU time (getrusage, start-up included) and peak RSS;
 #   steady-state cost = (median cpu_s(long) − median cpu_s(short)) / (median duration(long) − median duration(short))
 #   start-up CPU      = median cpu_s(short) − steady-state cost × median duration(short)
+#   per tick          = steady-state cost × counter period (every tick reads the counters; at these intervals
+#                       every tick also samples the process tree and the machine)
 # Defaults: SHORT=2 LONG=20 REPEATS=3, about 3.5 minutes. Needs jq and awk.
 set -euo pipefail
 
@@ -75,8 +77,8 @@ awk -v short="$short" -v long="$long" '
     if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
   }
   END {
-    printf "%-10s %8s %14s %12s %12s %14s %12s %10s %s\n", "interval_s", "period_s", "cpu_short_ms", "cpu_long_ms",
-           "steady_%core", "target_%core", "startup_ms", "peak_MB", "verdict"
+    printf "%-10s %8s %14s %12s %12s %12s %14s %12s %10s %s\n", "interval_s", "period_s", "cpu_short_ms", "cpu_long_ms",
+           "steady_%core", "per_tick_us", "target_%core", "startup_ms", "peak_MB", "verdict"
     for (k = 1; k <= n; k++) {
       i = order[k]
       cs = median(cpu[i SUBSEP short]); cl = median(cpu[i SUBSEP long])
@@ -91,7 +93,7 @@ awk -v short="$short" -v long="$long" '
       verdict = verdict (mb < 16 ? ", mem ok" : ", mem MISSED")
       tstr = "-"
       if (target > 0) tstr = "< " target
-      printf "%-10s %8s %14.2f %12.2f %12.4f %14s %12.2f %10.2f %s\n", i, period[i], 1000 * cs, 1000 * cl,
-             100 * slope, tstr, 1000 * startup, mb, verdict
+      printf "%-10s %8s %14.2f %12.2f %12.4f %12.1f %14s %12.2f %10.2f %s\n", i, period[i], 1000 * cs, 1000 * cl,
+             100 * slope, 1e6 * slope * period[i], tstr, 1000 * startup, mb, verdict
     }
   }' "$results" | tee "$out/summary.txt"
