@@ -12,7 +12,10 @@
 #   start-up CPU      = median cpu_s(short) − steady-state cost × median duration(short)
 #   per tick          = steady-state cost × counter period (every tick reads the counters; at these intervals
 #                       every tick also samples the process tree and the machine)
-# Defaults: SHORT=2 LONG=20 REPEATS=3, about 3.5 minutes. Needs jq and awk.
+# peak_MB is the largest monitor.peak_rss_bytes of the interval's runs, in MiB (2^20 bytes).
+# Defaults: SHORT=2 LONG=20 REPEATS=3 INTERVALS="1 0.1 0.001", about 3.5 minutes. Needs jq and awk.
+# TREE_SIZE=N (default 0) measures a bigger tree: the command becomes
+#   sh -c 'for i in $(seq N); do sleep D & done; wait'   (N + 1 processes)
 set -euo pipefail
 
 if [[ $# -lt 1 || $# -gt 2 ]]; then
@@ -25,7 +28,8 @@ live_tree="$build/bench/wattprint_live_fake_tree"
 short=${SHORT:-2}
 long=${LONG:-20}
 repeats=${REPEATS:-3}
-intervals=(${INTERVALS:-1 0.1 0.001})
+read -r -a intervals <<<"${INTERVALS:-1 0.1 0.001}"
+tree_size=${TREE_SIZE:-0}
 for tool in "$wattprint" "$live_tree"; do
   [[ -x $tool ]] || { echo "$0: $tool is missing; build first" >&2; exit 2; }
 done
@@ -38,14 +42,16 @@ rm -f "$link"
 
 "$live_tree" "$link" >"$out/live_tree.root" &
 tree_pid=$!
-cleanup() { kill -TERM "$tree_pid" 2>/dev/null && wait "$tree_pid" 2>/dev/null || true; }
+cleanup() {
+  if kill -TERM "$tree_pid" 2>/dev/null; then wait "$tree_pid" 2>/dev/null || true; fi
+}
 trap cleanup EXIT
 for _ in $(seq 100); do [[ -s $out/live_tree.root ]] && break; sleep 0.05; done
 [[ -s $out/live_tree.root ]] || { echo "$0: the live fake tree did not start" >&2; exit 1; }
 
 echo "# machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), Linux $(uname -r)"
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# runs: sleep $short s and sleep $long s, $repeats times each, per interval; reports in $out"
+echo "# runs: sleep $short s and sleep $long s, $repeats times each, per interval, tree of $((tree_size + 1)) processes; reports in $out"
 
 # results.tsv: interval duration repeat duration_s cpu_s peak_rss_bytes counter_period_s
 results="$out/results.tsv"
@@ -54,7 +60,12 @@ for r in $(seq "$repeats"); do
   for interval in "${intervals[@]}"; do
     for d in "$short" "$long"; do
       json="$out/run-i${interval}-d${d}-r${r}.json"
-      "$wattprint" run --interval "$interval" --sysfs-root "$link" --json "$json" -- sleep "$d" 2>"$json.log"
+      if ((tree_size > 0)); then
+        cmd=(sh -c "for i in \$(seq $tree_size); do sleep $d & done; wait")
+      else
+        cmd=(sleep "$d")
+      fi
+      "$wattprint" run --interval "$interval" --sysfs-root "$link" --json "$json" -- "${cmd[@]}" 2>"$json.log"
       jq -r --arg i "$interval" --arg d "$d" --arg r "$r" \
         '[$i, $d, $r, .duration_s, .monitor.cpu_s, .monitor.peak_rss_bytes, .sampling.counter_period_s] | @tsv' \
         "$json" >>"$results"
@@ -90,7 +101,7 @@ awk -v short="$short" -v long="$long" '
       verdict = ""
       if (target > 0) verdict = (100 * slope < target ? "cpu ok" : "cpu MISSED")
       else verdict = "cpu (no target)"
-      verdict = verdict (mb < 16 ? ", mem ok" : ", mem MISSED")
+      verdict = verdict (rss[i] < 16e6 ? ", mem ok" : ", mem MISSED")  # target: 16 MB = 16e6 bytes
       tstr = "-"
       if (target > 0) tstr = "< " target
       printf "%-10s %8s %14.2f %12.2f %12.4f %12.1f %14s %12.2f %10.2f %s\n", i, period[i], 1000 * cs, 1000 * cl,
