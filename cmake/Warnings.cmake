@@ -2,7 +2,7 @@
 add_library(wattprint_options INTERFACE)
 target_compile_options(wattprint_options INTERFACE
   -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow -Wnon-virtual-dtor
-  -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wdouble-promotion
+  -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wdouble-promotion
   -Wformat=2 -Wimplicit-fallthrough)
 if(WATTPRINT_WERROR)
   target_compile_options(wattprint_options INTERFACE -Werror)

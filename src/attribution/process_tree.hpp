@@ -1,0 +1,58 @@
+// CPU time and resident memory of every descendant of the monitor (the command's process tree).
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "attribution/procfs.hpp"
+
+namespace wattprint {
+
+/// Usage of the tree at one instant. cpu_s is cumulative since the command started.
+struct TreeUsage {
+  double cpu_s = 0.0;
+  std::uint64_t rss_bytes = 0;
+  std::size_t processes = 0;
+};
+
+/// Follows the descendants of `monitor_pid`, which must be a child subreaper (PR_SET_CHILD_SUBREAPER)
+/// so that orphans stay in the tree. CPU time of the tree =
+///   Σ over live descendants (utime + stime + cutime + cstime)  +  rusage of those the monitor reaped.
+/// When a descendant exits and its parent (in the tree) waits for it, its time moves into the parent's
+/// cutime/cstime, so the sum never loses it; those the monitor reaps come through record_reaped().
+class ProcessTreeMonitor {
+ public:
+  ProcessTreeMonitor(ProcFs procfs, pid_t monitor_pid);
+
+  /// Walks the tree now. Takes reap_mutex() so that a concurrent reap is counted exactly once.
+  TreeUsage sample();
+
+  /// Adds the CPU time and peak RSS of a child the monitor has reaped; call with reap_mutex() held.
+  void record_reaped(const struct rusage& usage);
+
+  std::mutex& reap_mutex() { return mutex_; }
+  /// Largest single-process RSS reported by reaped children (ru_maxrss), in bytes.
+  [[nodiscard]] std::uint64_t reaped_max_rss_bytes() const { return reaped_max_rss_bytes_; }
+  /// False when /proc/<pid>/task/<tid>/children is missing and the slower /proc scan is used.
+  [[nodiscard]] bool uses_children_files() const { return use_children_files_; }
+
+ private:
+  void collect_descendants_by_scan(std::vector<ProcessStat>& out) const;
+
+  ProcFs procfs_;
+  pid_t monitor_pid_;
+  double ticks_per_second_;
+  std::uint64_t page_size_;
+  bool use_children_files_ = true;
+  std::mutex mutex_;
+  double reaped_cpu_s_ = 0.0;
+  std::uint64_t reaped_max_rss_bytes_ = 0;
+  std::vector<pid_t> frontier_;  // reused between samples: no allocation once warm
+  std::vector<pid_t> children_;
+};
+
+}  // namespace wattprint

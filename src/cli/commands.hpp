@@ -1,0 +1,23 @@
+// The subcommands of the wattprint executable; each registers its flags and returns an exit status.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace wattprint::cli {
+
+/// A subcommand's action, called after parsing; returns the process exit status.
+using Action = std::function<int()>;
+
+/// `command_after_separator` holds what followed "--" on the command line (filled before the action runs).
+Action add_run_command(CLI::App& app, const std::vector<std::string>& command_after_separator);
+Action add_estimate_command(CLI::App& app);
+Action add_sensors_command(CLI::App& app);
+Action add_demo_command(CLI::App& app);
+
+/// Version string of this build.
+const char* version();
+
+}  // namespace wattprint::cli

@@ -1,0 +1,76 @@
+// The wattprint executable: parses the command line and dispatches to one subcommand.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <vector>
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+
+#ifndef WATTPRINT_VERSION
+#define WATTPRINT_VERSION "0.0.0"
+#endif
+
+namespace wattprint::cli {
+const char* version() { return WATTPRINT_VERSION; }
+}  // namespace wattprint::cli
+
+int main(int argc, char** argv) {
+  using namespace wattprint::cli;
+  CLI::App app{
+      "wattprint: how much energy a computation used and how much CO2 that meant, measured where the hardware "
+      "allows, estimated where it does not, and always saying which.",
+      "wattprint"};
+  app.set_version_flag("--version", std::string("wattprint ") + version());
+  app.require_subcommand(1);
+  app.footer("See `wattprint COMMAND --help` and the README for the methods and their formulas.");
+  std::vector<std::string> command_after_separator;
+  const Action run = add_run_command(app, command_after_separator);
+  const Action estimate = add_estimate_command(app);
+  const Action sensors = add_sensors_command(app);
+  const Action demo = add_demo_command(app);
+  // "wattprint run [OPTIONS] -- COMMAND...": everything after the first "--" is the command, untouched.
+  std::vector<std::string> words(argv + 1, argv + argc);
+  std::vector<std::string> after_separator;
+  const auto separator = std::find(words.begin(), words.end(), "--");
+  if (separator != words.end()) {
+    after_separator.assign(separator + 1, words.end());
+    command_after_separator = after_separator;
+    words.erase(separator, words.end());
+  }
+  std::reverse(words.begin(), words.end());  // CLI11 takes the arguments last-first
+  try {
+    app.parse(words);
+    if (!after_separator.empty() && app.get_subcommands().size() == 1 &&
+        app.get_subcommands().front()->get_name() != "run") {
+      throw CLI::ExtrasError(after_separator);
+    }
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "wattprint: error: %s (see wattprint --help)\n", e.what());
+    return 2;
+  }
+  try {
+    for (CLI::App* sub : app.get_subcommands()) {
+      const std::string name = sub->get_name();
+      if (name == "run") return run();
+      if (name == "estimate") return estimate();
+      if (name == "sensors") return sensors();
+      if (name == "demo") return demo();
+    }
+  } catch (const wattprint::UsageError& e) {
+    std::fprintf(stderr, "wattprint: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "wattprint: error: %s\n", e.what());
+    return 1;
+  }
+  return 2;
+}

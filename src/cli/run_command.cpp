@@ -1,0 +1,199 @@
+// `wattprint run`: measure a command like `time` does, with every method side by side.
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <limits>
+#include <memory>
+
+#include "attribution/process_tree.hpp"
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "core/error.hpp"
+#include "methods/process.hpp"
+#include "platform/child_process.hpp"
+#include "report/json_report.hpp"
+#include "report/summary_text.hpp"
+#include "sources/rapl/powercap_rapl.hpp"
+
+namespace wattprint::cli {
+
+namespace {
+
+struct RunFlags {
+  FootprintFlags footprint;
+  HardwareFlags hardware;
+  std::optional<std::string> interval;
+  std::optional<std::string> sysfs_root;
+  std::optional<std::string> json_path;
+  std::vector<std::string> command;
+};
+
+std::string unusable_rapl_reason(const std::vector<SensorStatus>& statuses) {
+  for (const SensorStatus& status : statuses) {
+    if (status.state == SensorStatus::State::Ok) continue;
+    return fmt::format("no readable RAPL package counter ({}: {})", status.name, status.reason);
+  }
+  return "no readable RAPL package counter";
+}
+
+MonitorCost monitor_cost() {
+  struct rusage self {};
+  ::getrusage(RUSAGE_SELF, &self);
+  const auto seconds = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+  };
+  return {seconds(self.ru_utime) + seconds(self.ru_stime),
+          static_cast<std::uint64_t>(self.ru_maxrss > 0 ? self.ru_maxrss : 0) * 1024U};
+}
+
+int execute(const RunFlags& flags) {
+  constexpr double kMax = std::numeric_limits<double>::max();
+  // Everything the user typed is checked before the command starts.
+  if (flags.command.empty()) throw UsageError("run: no command given (usage: wattprint run [OPTIONS] -- COMMAND)");
+  const ConfigValues config = load_configuration(flags.footprint);
+  Footprint footprint = resolve_footprint(flags.footprint, config);
+  double interval_s = config.interval_s.value_or(1.0);
+  if (flags.interval) interval_s = parse_number("--interval", *flags.interval, 0.001, 86400.0);
+  const std::string sysfs_root = flags.sysfs_root.value_or(config.sysfs_root.value_or("/sys"));
+  std::optional<double> cpu_tdp = config.cpu_tdp_w;
+  if (flags.hardware.cpu_tdp) cpu_tdp = parse_number("--cpu-tdp", *flags.hardware.cpu_tdp, 1e-9, kMax);
+  std::optional<double> memory_gb = config.memory_gb;
+  if (flags.hardware.memory_gb) memory_gb = parse_number("--memory-gb", *flags.hardware.memory_gb, 0.0, kMax);
+  EstimateInputs estimate;
+  if (flags.hardware.cpu_usage) estimate.cpu_usage = parse_number("--cpu-usage", *flags.hardware.cpu_usage, 0, 1);
+  resolve_gpu_flags(flags.hardware, estimate);
+  if (flags.json_path) check_writable_path("--json", *flags.json_path);
+
+  const ProcFs procfs("/proc");
+  RunReport report;
+  report.kind = "run";
+  report.tool_version = version();
+  report.command = flags.command;
+  report.host = detect_host(procfs);
+  report.footprint = footprint;
+  report.interval_s = interval_s;
+  report.config_files = config.files_read;
+
+  std::vector<std::unique_ptr<EnergyCounterSource>> sources;
+  sources.push_back(std::make_unique<PowercapRaplSource>(sysfs_root));
+  for (const auto& source : sources) {
+    report.sensor_statuses.insert(report.sensor_statuses.end(), source->statuses().begin(),
+                                  source->statuses().end());
+  }
+  const std::string rapl_reason = unusable_rapl_reason(report.sensor_statuses);
+
+  become_child_subreaper();
+  ProcessTreeMonitor tree(procfs, ::getpid());
+  const SystemClock clock;
+  RunSampler sampler(std::move(sources), tree, procfs, clock, Seconds(interval_s));
+  report.counter_period_s = sampler.counter_period().count();
+
+  CommandExit exit;
+  {
+    SignalForwarding forwarding;
+    report.started_at = iso8601_utc_now();
+    sampler.start();
+    const SpawnResult spawned = spawn_command(flags.command);
+    if (spawned.pid < 0) {
+      report.error = fmt::format("cannot start a process: {}", std::strerror(spawned.exec_error));
+      exit = {126, std::nullopt};
+    } else {
+      forwarding.set_target(spawned.pid);
+      exit = wait_for_command(spawned.pid, tree);
+      if (spawned.exec_error != 0) {
+        report.error = fmt::format("cannot run '{}': {}", flags.command.front(), std::strerror(spawned.exec_error));
+        exit = {spawned.exec_error == ENOENT ? 127 : 126, std::nullopt};
+      }
+    }
+  }
+  const RunMeasurement m = sampler.finish();
+  report.exit_code = exit.exit_code;
+  report.signal = exit.signal;
+  report.duration_s = m.duration_s;
+  report.cpu_time_s = m.tree_cpu_s;
+  report.peak_rss_bytes = m.peak_tree_rss_bytes;
+  report.sensor_energies = m.sensors;
+  if (m.have_package) report.measured.cpu = m.package;
+  if (m.have_dram) report.measured.dram = m.dram;
+  for (const SensorEnergy& sensor : m.sensors) {
+    if (sensor.info.component == Component::Psys) report.measured.psys = m.psys;
+  }
+
+  estimate.runtime = Seconds(m.duration_s);
+  estimate.cores_used = m.duration_s > 0 ? m.tree_cpu_s / m.duration_s : 0.0;
+  estimate.cores_source = "CPU time of the command's processes ÷ wall time, as `time` shows";
+  const std::string cpu_model = flags.hardware.cpu.value_or(config.cpu.value_or(report.host.cpu_model));
+  estimate.cpu = resolve_cpu_power(cpu_model, cpu_tdp, report.host.cores_per_socket);
+  if (memory_gb) {
+    estimate.memory_gb = *memory_gb;
+    estimate.memory_source = flags.hardware.memory_gb ? "--memory-gb (booked memory)" : "memory_gb in the config";
+  } else {
+    estimate.memory_gb = static_cast<double>(m.peak_tree_rss_bytes) / kBytesPerGigabyte;
+    estimate.memory_source = "peak resident memory of the command's processes";
+  }
+  report.methods.push_back(estimate_method(estimate));
+  report.methods.push_back(process_method(m, rapl_reason));
+  report.methods.push_back(planned_method("gpu"));
+  report.methods.push_back(planned_method("server"));
+  report.methods.push_back(planned_method("server-minus-idle"));
+  report.monitor = monitor_cost();
+
+  if (!report.error.empty()) std::fprintf(stderr, "wattprint: %s\n", report.error.c_str());
+  std::fputs(render_summary(report).c_str(), stderr);
+  if (flags.json_path) {
+    try {
+      write_json_report(report, *flags.json_path);
+      std::fprintf(stderr, "  report written to %s\n", flags.json_path->c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "wattprint: error: %s\n", e.what());
+    }
+  }
+  return exit.exit_code;
+}
+
+}  // namespace
+
+Action add_run_command(CLI::App& app, const std::vector<std::string>& command_after_separator) {
+  auto flags = std::make_shared<RunFlags>();
+  CLI::App* run = app.add_subcommand(
+      "run",
+      "Run a command and measure its energy like `time` does: the command keeps the terminal, wattprint prints "
+      "its report on stderr at the end and exits with the command's status.\n"
+      "  wattprint run -- python train.py --epochs 3\n"
+      "  wattprint run --pue 1.65 --country FR --json run.json -- ./solver input.dat");
+  run->add_option_function<std::string>(
+         "--interval", [flags](const std::string& v) { flags->interval = v; },
+         "Sampling and attribution interval in seconds (default 1). Counters that could wrap sooner are "
+         "read more often")
+      ->type_name("SECONDS");
+  run->add_option_function<std::string>(
+         "--sysfs-root", [flags](const std::string& v) { flags->sysfs_root = v; },
+         "Read this directory in place of /sys (a host's /sys mounted in a container, or a test tree)")
+      ->type_name("DIR");
+  run->add_option_function<std::string>(
+         "--json", [flags](const std::string& v) { flags->json_path = v; },
+         "Also write the full report as JSON to FILE (schema: docs/report-schema.md)")
+      ->type_name("FILE");
+  add_footprint_flags(*run, flags->footprint);
+  add_hardware_flags(*run, flags->hardware);
+  // Everything from the first word that is not an option of wattprint (or after "--") is the command.
+  run->prefix_command();
+  run->footer("COMMAND [ARGS...] follows the options, after \"--\" if it could be mistaken for one.");
+  return [run, flags, &command_after_separator] {
+    for (const auto& word : run->remaining()) flags->command.push_back(word);
+    if (!flags->command.empty() && !command_after_separator.empty()) {
+      throw UsageError(fmt::format("run: '{}' is not an option of wattprint run; put the command after \"--\"",
+                                   flags->command.front()));
+    }
+    flags->command.insert(flags->command.end(), command_after_separator.begin(), command_after_separator.end());
+    return execute(*flags);
+  };
+}
+
+}  // namespace wattprint::cli

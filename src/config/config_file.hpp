@@ -1,0 +1,35 @@
+// The TOML configuration: /etc/wattprint/config.toml, then the user's, then --config; flags win over all.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wattprint {
+
+/// Settings a configuration file may hold. Each value remembers the file it came from.
+struct ConfigValues {
+  std::optional<double> pue;
+  std::optional<std::string> carbon_intensity;  ///< number or named figure, kept as text
+  std::optional<std::string> country;
+  std::optional<double> interval_s;
+  std::optional<std::string> sysfs_root;
+  std::optional<std::string> cpu;
+  std::optional<double> cpu_tdp_w;
+  std::optional<double> memory_gb;
+  std::vector<std::string> files_read;
+  std::map<std::string, std::string> origin;  ///< key → file that set it
+};
+
+/// /etc/wattprint/config.toml, then $XDG_CONFIG_HOME/wattprint/config.toml (or ~/.config/…).
+std::vector<std::filesystem::path> default_config_files();
+
+/// Reads the files in order (missing ones are skipped unless `required`); later files override earlier
+/// ones. Throws ConfigError "FILE:LINE:COLUMN: what is wrong" for a syntax error, an unknown key or a
+/// value of the wrong type or range.
+ConfigValues load_config(const std::vector<std::filesystem::path>& files,
+                         const std::optional<std::filesystem::path>& required = std::nullopt);
+
+}  // namespace wattprint

@@ -1,0 +1,136 @@
+// Small-file reading for sysfs and procfs: whole-file reads and kept-open counter files.
+#include "platform/text_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+namespace wattprint {
+
+FileText read_text_file(const std::filesystem::path& path) noexcept {
+  FileText result;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    result.error_number = errno;
+    return result;
+  }
+  try {
+    std::array<char, 4096> buffer{};
+    constexpr std::size_t kMaxBytes = 1U << 20U;
+    while (result.text.size() < kMaxBytes) {
+      const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        result.error_number = errno;
+        break;
+      }
+      if (n == 0) break;
+      result.text.append(buffer.data(), static_cast<std::size_t>(n));
+    }
+  } catch (...) {
+    result.error_number = ENOMEM;
+  }
+  ::close(fd);
+  return result;
+}
+
+std::string_view trim(std::string_view text) noexcept {
+  constexpr std::string_view kSpace = " \t\r\n\f\v";
+  const auto first = text.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(kSpace);
+  return text.substr(first, last - first + 1);
+}
+
+std::optional<std::uint64_t> parse_first_u64(std::string_view text) noexcept {
+  std::size_t start = 0;
+  while (start < text.size() && (text[start] == ' ' || text[start] == '\t' || text[start] == '\n')) ++start;
+  std::uint64_t value = 0;
+  const char* begin = text.data() + start;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(begin, end, value, 10);
+  if (ec != std::errc{} || ptr == begin) return std::nullopt;
+  if (ptr != end && *ptr != '\n' && *ptr != ' ' && *ptr != '\t' && *ptr != '\0') return std::nullopt;
+  return value;
+}
+
+std::optional<double> parse_double(std::string_view text) noexcept {
+  const std::string_view t = trim(text);
+  if (t.empty()) return std::nullopt;
+  double value = 0.0;
+  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+  if (ec != std::errc{} || ptr != t.data() + t.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+CounterFile::CounterFile(const std::filesystem::path& path) : path_(path) {
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  open_error_ = fd_ < 0 ? errno : 0;
+}
+
+CounterFile::CounterFile(CounterFile&& other) noexcept
+    : path_(std::move(other.path_)), fd_(other.fd_), open_error_(other.open_error_) {
+  other.fd_ = -1;
+}
+
+CounterFile& CounterFile::operator=(CounterFile&& other) noexcept {
+  if (this != &other) {
+    close_fd();
+    path_ = std::move(other.path_);
+    fd_ = other.fd_;
+    open_error_ = other.open_error_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+CounterFile::~CounterFile() { close_fd(); }
+
+void CounterFile::close_fd() noexcept {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+int CounterFile::read_u64(std::uint64_t& value) noexcept {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (fd_ < 0) {
+      fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd_ < 0) {
+        open_error_ = errno;
+        return open_error_;
+      }
+      open_error_ = 0;
+    }
+    std::array<char, 32> buffer{};
+    ssize_t n = 0;
+    do {
+      n = ::pread(fd_, buffer.data(), buffer.size() - 1, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      const int error = errno;
+      close_fd();  // a vanished or broken file: reopen on the next read
+      if (attempt == 0 && (error == ENODEV || error == ESTALE)) continue;
+      return error;
+    }
+    // An unlinked file keeps its old content behind an open descriptor: check it still exists.
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0 && st.st_nlink == 0) {
+      close_fd();
+      if (attempt == 0) continue;
+      return ENOENT;
+    }
+    const auto parsed = parse_first_u64(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    if (!parsed) return EBADMSG;
+    value = *parsed;
+    return 0;
+  }
+  return EIO;
+}
+
+}  // namespace wattprint

@@ -1,0 +1,58 @@
+// Reads small text files (sysfs attributes, /proc entries) and parses the numbers in them.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wattprint {
+
+/// Outcome of reading one small file: errno-style code (0 on success) and the text.
+struct FileText {
+  int error_number = 0;
+  std::string text;
+  [[nodiscard]] bool ok() const { return error_number == 0; }
+};
+
+/// Reads the whole of a small file (up to 1 MiB). Never throws.
+FileText read_text_file(const std::filesystem::path& path) noexcept;
+
+/// Parses the first whitespace-separated token of `text` as a decimal unsigned integer.
+std::optional<std::uint64_t> parse_first_u64(std::string_view text) noexcept;
+
+/// Parses `text` as a finite double (whole string, surrounding whitespace allowed).
+std::optional<double> parse_double(std::string_view text) noexcept;
+
+/// `text` without leading and trailing whitespace.
+std::string_view trim(std::string_view text) noexcept;
+
+/// A file kept open and re-read from offset 0 on each read, as sysfs attributes are meant to be read.
+/// One pread per read; no allocation.
+class CounterFile {
+ public:
+  CounterFile() = default;
+  explicit CounterFile(const std::filesystem::path& path);
+  CounterFile(CounterFile&& other) noexcept;
+  CounterFile& operator=(CounterFile&& other) noexcept;
+  CounterFile(const CounterFile&) = delete;
+  CounterFile& operator=(const CounterFile&) = delete;
+  ~CounterFile();
+
+  /// errno of the last open (0 when open).
+  [[nodiscard]] int open_error() const { return open_error_; }
+  [[nodiscard]] bool is_open() const { return fd_ >= 0; }
+
+  /// Reads the first unsigned integer of the file. Returns 0 on success, an errno value on a failed
+  /// read, or EBADMSG when the content is not a number. Reopens the file once if it had vanished.
+  int read_u64(std::uint64_t& value) noexcept;
+
+ private:
+  void close_fd() noexcept;
+  std::filesystem::path path_;
+  int fd_ = -1;
+  int open_error_ = 0;
+};
+
+}  // namespace wattprint

@@ -1,0 +1,147 @@
+// JSON rendering of a run report; energies in joules and kWh, CO2 in grams.
+#include "report/json_report.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <stdexcept>
+
+namespace wattprint {
+
+using nlohmann::json;
+
+std::string iso8601_utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer;
+}
+
+namespace {
+
+json joules_or_null(const std::optional<Joules>& energy) {
+  return energy ? json(energy->value) : json(nullptr);
+}
+
+json method_json(const MethodResult& method, const Footprint& footprint) {
+  json j;
+  j["available"] = method.available;
+  j["reason"] = method.available ? json(nullptr) : json(method.reason);
+  j["kind"] = method.available ? json(provenance_name(method.provenance)) : json(nullptr);
+  j["basis"] = method.basis.empty() ? json(nullptr) : json(method.basis);
+  if (method.available) {
+    j["it_energy_j"] = method.it_energy.value;
+    j["energy_kwh"] = footprint.kwh_with_pue(method.it_energy);
+    j["co2_g"] = footprint.co2_grams(method.it_energy);
+  } else {
+    j["it_energy_j"] = nullptr;
+    j["energy_kwh"] = nullptr;
+    j["co2_g"] = nullptr;
+  }
+  j["components"] = {{"cpu_j", joules_or_null(method.components.cpu)},
+                     {"dram_j", joules_or_null(method.components.dram)},
+                     {"memory_j", joules_or_null(method.components.memory)},
+                     {"gpu_j", joules_or_null(method.components.gpu)},
+                     {"server_j", joules_or_null(method.components.server)}};
+  json assumptions = json::object();
+  for (const auto& [name, value] : method.assumptions) assumptions[name] = value;
+  j["assumptions"] = assumptions;
+  return j;
+}
+
+}  // namespace
+
+json to_json(const RunReport& r) {
+  json j;
+  j["schema_version"] = kReportSchemaVersion;
+  j["kind"] = r.kind;
+  j["tool"] = {{"name", "wattprint"}, {"version", r.tool_version}};
+  j["command"] = r.command;
+  j["exit_code"] = r.exit_code ? json(*r.exit_code) : json(nullptr);
+  j["signal"] = r.signal ? json(*r.signal) : json(nullptr);
+  if (!r.error.empty()) j["error"] = r.error;
+  j["started_at"] = r.started_at;
+  j["duration_s"] = r.duration_s;
+  j["cpu_time_s"] = r.cpu_time_s ? json(*r.cpu_time_s) : json(nullptr);
+  j["peak_memory_bytes"] = r.peak_rss_bytes ? json(*r.peak_rss_bytes) : json(nullptr);
+  j["host"] = {{"hostname", r.host.hostname},
+               {"cpu_model", r.host.cpu_model},
+               {"logical_cpus", r.host.logical_cpus},
+               {"sockets", r.host.sockets},
+               {"cores_per_socket", r.host.cores_per_socket},
+               {"memory_gb", r.host.memory_gb}};
+  j["pue"] = r.footprint.pue;
+  j["pue_source"] = r.footprint.pue_source;
+  const CarbonIntensity& ci = r.footprint.carbon_intensity;
+  j["carbon_intensity"] = {{"g_per_kwh", ci.g_per_kwh},
+                           {"source", ci.source},
+                           {"region", ci.region.empty() ? json(nullptr) : json(ci.region)},
+                           {"year", ci.year > 0 ? json(ci.year) : json(nullptr)},
+                           {"selected_by", ci.selected_by}};
+  j["measured"] = {{"kind", "measured"},
+                   {"cpu_j", joules_or_null(r.measured.cpu)},
+                   {"dram_j", joules_or_null(r.measured.dram)},
+                   {"gpu_j", joules_or_null(r.measured.gpu)},
+                   {"server_j", joules_or_null(r.measured.server)},
+                   {"psys_j", joules_or_null(r.measured.psys)}};
+  json methods = json::object();
+  for (const MethodResult& method : r.methods) methods[method.name] = method_json(method, r.footprint);
+  j["methods"] = methods;
+
+  json sensors = json::array();
+  for (const SensorStatus& status : r.sensor_statuses) {
+    json s{{"name", status.name},
+           {"status", state_name(status.state)},
+           {"path", status.path},
+           {"reason", status.reason.empty() ? json(nullptr) : json(status.reason)},
+           {"remedy", status.remedy.empty() ? json(nullptr) : json(status.remedy)},
+           {"energy_j", nullptr},
+           {"degraded_spans", json::array()}};
+    for (const SensorEnergy& energy : r.sensor_energies) {
+      if (energy.info.name != status.name) continue;
+      s["energy_j"] = energy.energy.value;
+      s["component"] = component_name(energy.info.component);
+      s["counted_in_total"] = is_additive(energy.info.component);
+      for (const DegradedSpan& span : energy.degraded) {
+        s["degraded_spans"].push_back({{"start_s", span.start_s}, {"end_s", span.end_s}, {"error", span.error}});
+      }
+      if (!energy.degraded.empty()) s["status"] = "degraded";
+    }
+    sensors.push_back(s);
+  }
+  j["sensors"] = sensors;
+  j["sampling"] = {{"interval_s", r.interval_s}, {"counter_period_s", r.counter_period_s}};
+  if (r.monitor) {
+    j["monitor"] = {{"cpu_s", r.monitor->cpu_s}, {"peak_rss_bytes", r.monitor->peak_rss_bytes}};
+  }
+  j["config_files"] = r.config_files;
+  return j;
+}
+
+void write_json_report(const RunReport& report, const std::filesystem::path& path) {
+  const std::filesystem::path temporary = path.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    if (!out) {
+      throw std::runtime_error(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
+    }
+    out << to_json(report).dump(2) << '\n';
+    out.flush();
+    if (!out) {
+      throw std::runtime_error(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    std::remove(temporary.c_str());
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path.string(), std::strerror(error)));
+  }
+}
+
+}  // namespace wattprint

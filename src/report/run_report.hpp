@@ -1,0 +1,69 @@
+// Everything a report says about one run (or one estimate), before rendering.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "footprint/carbon_intensity.hpp"
+#include "methods/method_result.hpp"
+#include "platform/host_info.hpp"
+#include "sampling/run_sampler.hpp"
+#include "sources/sensor.hpp"
+
+namespace wattprint {
+
+inline constexpr int kReportSchemaVersion = 1;
+
+/// Energy of the whole machine per component, each counted once (nullopt: no sensor measured it).
+struct MeasuredEnergy {
+  std::optional<Joules> cpu;     ///< Σ RAPL packages
+  std::optional<Joules> dram;    ///< Σ RAPL DRAM zones
+  std::optional<Joules> gpu;
+  std::optional<Joules> server;
+  std::optional<Joules> psys;    ///< RAPL platform zone: includes the packages, shown apart
+};
+
+struct Footprint {
+  double pue = 1.0;
+  std::string pue_source;  ///< "--pue", "config FILE", "default: IT equipment only"
+  CarbonIntensity carbon_intensity;
+  [[nodiscard]] double kwh_with_pue(Joules it_energy) const { return to_kilowatt_hours(it_energy) * pue; }
+  [[nodiscard]] double co2_grams(Joules it_energy) const {
+    return kwh_with_pue(it_energy) * carbon_intensity.g_per_kwh;
+  }
+};
+
+/// The monitor's own cost, so users can see what measuring cost.
+struct MonitorCost {
+  double cpu_s = 0.0;
+  std::uint64_t peak_rss_bytes = 0;
+};
+
+struct RunReport {
+  std::string kind = "run";  ///< "run" or "estimate"
+  std::string tool_version;
+  std::vector<std::string> command;
+  std::optional<int> exit_code;
+  std::optional<int> signal;  ///< the signal that ended the command
+  std::string error;          ///< why the command could not start, if it could not
+  std::string started_at;     ///< ISO 8601 UTC
+  double duration_s = 0.0;
+  std::optional<double> cpu_time_s;
+  std::optional<std::uint64_t> peak_rss_bytes;
+  HostInfo host;
+  Footprint footprint;
+  MeasuredEnergy measured;
+  std::vector<MethodResult> methods;  ///< all five, in method_names() order
+  std::vector<SensorStatus> sensor_statuses;
+  std::vector<SensorEnergy> sensor_energies;
+  double interval_s = 0.0;
+  double counter_period_s = 0.0;
+  std::optional<MonitorCost> monitor;
+  std::vector<std::string> config_files;
+};
+
+/// Current time as ISO 8601 UTC with seconds ("2026-11-27T05:44:53Z").
+std::string iso8601_utc_now();
+
+}  // namespace wattprint

@@ -1,0 +1,140 @@
+// Plain-text summary rendering with fmt; columns aligned for a terminal.
+#include "report/summary_text.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace wattprint {
+
+std::string format_duration(double seconds) {
+  if (seconds < 60.0) return fmt::format("{:.2f} s", seconds);
+  const auto total = static_cast<long long>(std::llround(seconds));
+  const long long h = total / 3600;
+  const long long m = (total % 3600) / 60;
+  const long long s = total % 60;
+  if (h == 0) return fmt::format("{}m {:02}s", m, s);
+  return fmt::format("{}h {:02}m {:02}s", h, m, s);
+}
+
+std::string format_kwh(double kwh) {
+  if (kwh == 0.0) return "0";
+  if (std::fabs(kwh) >= 0.01) return fmt::format("{:.4f}", kwh);
+  if (std::fabs(kwh) >= 1e-6) return fmt::format("{:.6f}", kwh);
+  return fmt::format("{:.2e}", kwh);
+}
+
+namespace {
+
+std::string format_grams(double grams) {
+  if (grams == 0.0) return "0";
+  if (std::fabs(grams) >= 100.0) return fmt::format("{:.1f}", grams);
+  if (std::fabs(grams) >= 0.001) return fmt::format("{:.4f}", grams);
+  return fmt::format("{:.2e}", grams);
+}
+
+std::string format_joules(double joules) {
+  if (std::fabs(joules) >= 1e6) return fmt::format("{:.3f} MJ", joules / 1e6);
+  if (std::fabs(joules) >= 1e3) return fmt::format("{:.3f} kJ", joules / 1e3);
+  return fmt::format("{:.3f} J", joules);
+}
+
+std::string command_line(const std::vector<std::string>& command) {
+  std::string text;
+  for (const auto& word : command) {
+    if (!text.empty()) text += ' ';
+    const bool quote = word.empty() || word.find_first_of(" \t'\"$\\") != std::string::npos;
+    text += quote ? "'" + word + "'" : word;
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string render_summary(const RunReport& r) {
+  std::string out;
+  const auto line = [&out](const std::string& text) { out += text + '\n'; };
+  if (r.kind == "estimate") {
+    line(fmt::format("wattprint estimate: {} of runtime", format_duration(r.duration_s)));
+  } else {
+    line(fmt::format("wattprint: {}", command_line(r.command)));
+    std::string status;
+    if (!r.error.empty()) {
+      status = fmt::format("could not start ({}), exit status {}", r.error, r.exit_code.value_or(-1));
+    } else if (r.signal) {
+      status = fmt::format("killed by signal {} (exit status {})", *r.signal, r.exit_code.value_or(-1));
+    } else {
+      status = fmt::format("exit status {}", r.exit_code.value_or(-1));
+    }
+    std::string usage = fmt::format("  {} · duration {}", status, format_duration(r.duration_s));
+    if (r.cpu_time_s) {
+      usage += fmt::format(" · CPU time {} ({:.2f} cores on average)", format_duration(*r.cpu_time_s),
+                           r.duration_s > 0 ? *r.cpu_time_s / r.duration_s : 0.0);
+    }
+    if (r.peak_rss_bytes) {
+      usage += fmt::format(" · peak memory {:.2f} GB", static_cast<double>(*r.peak_rss_bytes) / kBytesPerGigabyte);
+    }
+    line(usage);
+  }
+  const CarbonIntensity& ci = r.footprint.carbon_intensity;
+  line(fmt::format("  PUE {} ({})", r.footprint.pue, r.footprint.pue_source));
+  line(fmt::format("  carbon intensity {} gCO2e/kWh: {} [{}]", ci.g_per_kwh, ci.source, ci.selected_by));
+  line("");
+  line(fmt::format("  {:<18} {:<9} {:>14} {:>14} {:>12}", "method", "kind", "IT energy kWh", "with PUE kWh",
+                   "gCO2e"));
+  for (const MethodResult& m : r.methods) {
+    if (m.available) {
+      line(fmt::format("  {:<18} {:<9} {:>14} {:>14} {:>12}", m.name, provenance_name(m.provenance),
+                       format_kwh(to_kilowatt_hours(m.it_energy)), format_kwh(r.footprint.kwh_with_pue(m.it_energy)),
+                       format_grams(r.footprint.co2_grams(m.it_energy))));
+    } else {
+      line(fmt::format("  {:<18} {:<9} unavailable: {}", m.name, "-", m.reason));
+    }
+  }
+  for (const MethodResult& m : r.methods) {
+    if (!m.available || m.assumptions.empty()) continue;
+    line("");
+    line(fmt::format("  {} assumptions:", m.name));
+    for (const auto& [name, value] : m.assumptions) line(fmt::format("    {}: {}", name, value));
+  }
+  if (r.kind == "run") {
+    std::string measured;
+    const auto add = [&measured](const char* label, const std::optional<Joules>& e) {
+      if (!e) return;
+      measured += fmt::format("{}{} {}", measured.empty() ? "" : " · ", label, format_joules(e->value));
+    };
+    add("CPU packages", r.measured.cpu);
+    add("DRAM", r.measured.dram);
+    add("GPUs", r.measured.gpu);
+    add("server", r.measured.server);
+    add("platform (psys, includes the packages)", r.measured.psys);
+    line("");
+    line(measured.empty() ? "  measured, whole machine: nothing (no readable energy sensor)"
+                          : "  measured, whole machine: " + measured);
+  }
+  bool header = false;
+  for (const SensorStatus& s : r.sensor_statuses) {
+    if (s.state == SensorStatus::State::Ok) continue;
+    if (!header) {
+      line("");
+      line("  sensors not usable:");
+      header = true;
+    }
+    line(fmt::format("    {}: {}", s.name, s.reason));
+    if (!s.remedy.empty()) line(fmt::format("      remedy: {}", s.remedy));
+  }
+  header = false;
+  for (const SensorEnergy& e : r.sensor_energies) {
+    for (const DegradedSpan& span : e.degraded) {
+      if (!header) {
+        line("");
+        line("  degraded sensors:");
+        header = true;
+      }
+      line(fmt::format("    {} from {:.2f} s to {:.2f} s: {}", e.info.name, span.start_s, span.end_s, span.error));
+    }
+  }
+  return out;
+}
+
+}  // namespace wattprint

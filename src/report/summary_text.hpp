@@ -1,0 +1,20 @@
+// The human summary printed on stderr at the end of a run or an estimate.
+#pragma once
+
+#include <string>
+
+#include "report/run_report.hpp"
+
+namespace wattprint {
+
+/// A readable table: duration, CPU time, each method's IT energy, energy with PUE (kWh), gCO2e and whether
+/// it is measured or modelled; PUE and carbon intensity with their sources; sensors not usable, with remedies.
+std::string render_summary(const RunReport& report);
+
+/// "1h 02m 03s", "4.2 s"
+std::string format_duration(double seconds);
+
+/// kWh with enough digits to be read for short runs ("0.3279", "0.000123", "1.2e-08").
+std::string format_kwh(double kwh);
+
+}  // namespace wattprint

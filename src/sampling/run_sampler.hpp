@@ -1,0 +1,98 @@
+// The sampler of a run: owns the cadence, reads every counter and the process tree, accumulates energy.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "attribution/process_tree.hpp"
+#include "attribution/procfs.hpp"
+#include "core/clock.hpp"
+#include "core/units.hpp"
+#include "energy/counter_track.hpp"
+#include "sources/sensor.hpp"
+
+namespace wattprint {
+
+/// Energy of one sensor over the run.
+struct SensorEnergy {
+  SensorInfo info;
+  Joules energy;
+  std::vector<DegradedSpan> degraded;
+};
+
+/// Everything measured during one run. Memory stays constant whatever the run's length.
+struct RunMeasurement {
+  double duration_s = 0.0;
+  double tree_cpu_s = 0.0;
+  std::uint64_t peak_tree_rss_bytes = 0;
+  std::vector<SensorEnergy> sensors;
+  bool have_package = false;  ///< at least one package counter read
+  bool have_dram = false;
+  Joules package;             ///< Σ top-level package zones
+  Joules dram;                ///< Σ dram zones
+  Joules psys;                ///< platform energy (includes the packages; never added to them)
+  Joules attributed_package;  ///< Σ over intervals of package energy × the tree's CPU-time share
+  Joules attributed_dram;     ///< Σ over intervals of DRAM energy × the tree's memory share
+  std::uint64_t counter_reads = 0;
+  std::uint64_t intervals = 0;
+  double counter_period_s = 0.0;  ///< how often counters were read (≤ interval, for wrap safety)
+};
+
+/// Reads every counter at least every `counter_period` (wrap safety) and attributes energy to the
+/// tree every `interval`. start() takes the first reading in the caller's thread (right before the
+/// command starts); finish() takes the last one (right after it ended) and returns the totals.
+class RunSampler {
+ public:
+  RunSampler(std::vector<std::unique_ptr<EnergyCounterSource>> sources, ProcessTreeMonitor& tree,
+             const ProcFs& procfs, const Clock& clock, Seconds interval);
+  ~RunSampler();
+  RunSampler(const RunSampler&) = delete;
+  RunSampler& operator=(const RunSampler&) = delete;
+
+  void start();
+  RunMeasurement finish();
+  [[nodiscard]] Seconds counter_period() const { return counter_period_; }
+
+ private:
+  struct Channel {
+    EnergyCounterSource* source;
+    std::size_t index;  // in the source's read order
+    CounterTrack track;
+    Component component;
+  };
+  void loop();
+  void read_counters(double at_s);
+  void attribute(double at_s);
+  double since_start(SteadyTime t) const { return std::chrono::duration<double>(t - start_).count(); }
+
+  std::vector<std::unique_ptr<EnergyCounterSource>> sources_;
+  std::vector<std::vector<std::uint64_t>> raw_;
+  std::vector<std::vector<int>> errors_;
+  std::vector<Channel> channels_;
+  ProcessTreeMonitor& tree_;
+  const ProcFs& procfs_;
+  const Clock& clock_;
+  Seconds interval_;
+  Seconds counter_period_;
+
+  SteadyTime start_{};
+  Joules pending_package_;
+  Joules pending_dram_;
+  double last_tree_cpu_s_ = 0.0;
+  double last_machine_busy_s_ = 0.0;
+  std::uint64_t last_tree_rss_ = 0;
+  bool have_machine_ticks_ = false;
+  double ticks_per_second_;
+  RunMeasurement result_;
+
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+};
+
+}  // namespace wattprint
