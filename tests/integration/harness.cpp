@@ -80,7 +80,7 @@ void TempDir::chown_to(uid_t uid, gid_t gid) const {
 std::optional<fs::path> wattprint_bin_from_env() {
   const char* bin = std::getenv("WATTPRINT_BIN");
   if (bin == nullptr || *bin == '\0') return std::nullopt;
-  return fs::path(bin);
+  return fs::absolute(bin);  // the child changes directory before exec
 }
 
 Process::Process(const fs::path& exe, const SpawnOptions& options)

@@ -31,7 +31,7 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-/// The path in $WATTPRINT_BIN, or nullopt when it is unset or empty.
+/// The path in $WATTPRINT_BIN made absolute, or nullopt when it is unset or empty.
 std::optional<std::filesystem::path> wattprint_bin_from_env();
 
 struct SpawnOptions {
