@@ -55,13 +55,19 @@ std::optional<ProcessStat> parse_process_stat(std::string_view text) noexcept {
     const std::size_t field = i + 3;
     std::int64_t signed_value = 0;
     switch (field) {
-      case 3: stat.state = token.empty() ? '?' : token[0]; break;
+      case 3:
+        stat.state = token.empty() ? '?' : token[0];
+        break;
       case 4:
         ok = ok && parse_i64_token(token, signed_value);
         stat.ppid = static_cast<pid_t>(signed_value);
         break;
-      case 14: ok = ok && parse_u64_token(token, stat.utime); break;
-      case 15: ok = ok && parse_u64_token(token, stat.stime); break;
+      case 14:
+        ok = ok && parse_u64_token(token, stat.utime);
+        break;
+      case 15:
+        ok = ok && parse_u64_token(token, stat.stime);
+        break;
       case 16:
         ok = ok && parse_i64_token(token, signed_value);
         stat.cutime = signed_value > 0 ? static_cast<std::uint64_t>(signed_value) : 0;
@@ -70,13 +76,18 @@ std::optional<ProcessStat> parse_process_stat(std::string_view text) noexcept {
         ok = ok && parse_i64_token(token, signed_value);
         stat.cstime = signed_value > 0 ? static_cast<std::uint64_t>(signed_value) : 0;
         break;
-      case 20: ok = ok && parse_u64_token(token, stat.num_threads); break;
-      case 22: ok = ok && parse_u64_token(token, stat.starttime); break;
+      case 20:
+        ok = ok && parse_u64_token(token, stat.num_threads);
+        break;
+      case 22:
+        ok = ok && parse_u64_token(token, stat.starttime);
+        break;
       case 24:
         ok = ok && parse_i64_token(token, signed_value);
         stat.rss_pages = signed_value > 0 ? static_cast<std::uint64_t>(signed_value) : 0;
         break;
-      default: break;
+      default:
+        break;
     }
     seen = field;
     return ok && field < 24;

@@ -25,14 +25,17 @@ struct DemoFlags {
 
 int execute(const DemoFlags& flags) {
   const double seconds = flags.seconds ? parse_number("--seconds", *flags.seconds, 0.0, 3600.0) : 3.0;
-  const double threads_wanted =
-      flags.threads ? parse_number("--threads", *flags.threads, 1.0, 1024.0)
-                    : static_cast<double>(std::max(1U, std::thread::hardware_concurrency()));
-  const double memory_mb = flags.memory_mb ? parse_number("--memory-mb", *flags.memory_mb, 0.0, 1 << 20) : 256.0;
+  const double threads_wanted = flags.threads
+                                    ? parse_number("--threads", *flags.threads, 1.0, 1024.0)
+                                    : static_cast<double>(std::max(1U, std::thread::hardware_concurrency()));
+  const double memory_mb =
+      flags.memory_mb ? parse_number("--memory-mb", *flags.memory_mb, 0.0, 1 << 20) : 256.0;
   const auto thread_count = static_cast<unsigned>(threads_wanted);
 
-  std::fputs(fmt::format("demo: {} busy thread(s) for {} s, holding {} MB\n", thread_count, seconds, memory_mb).c_str(),
-             stdout);
+  std::fputs(
+      fmt::format("demo: {} busy thread(s) for {} s, holding {} MB\n", thread_count, seconds, memory_mb)
+          .c_str(),
+      stdout);
   std::fflush(stdout);
   // Touch every page so the memory is resident.
   std::vector<unsigned char> memory(static_cast<std::size_t>(memory_mb * 1024.0 * 1024.0));
@@ -65,7 +68,8 @@ Action add_demo_command(CLI::App& app) {
       "demo", "A short built-in workload to try wattprint on: wattprint run -- wattprint demo");
   add_text_option(*cmd, "--seconds", flags->seconds, "How long to run (default 3)")->type_name("S");
   add_text_option(*cmd, "--threads", flags->threads, "Busy threads (default: one per CPU)")->type_name("N");
-  add_text_option(*cmd, "--memory-mb", flags->memory_mb, "Memory to hold, in MB (default 256)")->type_name("MB");
+  add_text_option(*cmd, "--memory-mb", flags->memory_mb, "Memory to hold, in MB (default 256)")
+      ->type_name("MB");
   return [flags] { return execute(*flags); };
 }
 

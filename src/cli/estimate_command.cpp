@@ -31,8 +31,8 @@ int execute(const EstimateFlags& flags) {
   if (!flags.runtime) throw UsageError("--runtime is required (seconds, or with a unit: 90m, 2h, 1h30m)");
   const auto seconds = parse_duration_seconds(*flags.runtime);
   if (!seconds) {
-    throw UsageError(fmt::format("--runtime: '{}' is not a duration (seconds, or with a unit: 90m, 2h, 1h30m)",
-                                 *flags.runtime));
+    throw UsageError(fmt::format(
+        "--runtime: '{}' is not a duration (seconds, or with a unit: 90m, 2h, 1h30m)", *flags.runtime));
   }
   const ConfigValues config = load_configuration(flags.footprint);
   RunReport report;
@@ -60,7 +60,8 @@ int execute(const EstimateFlags& flags) {
     in.cores_used = report.host.cores_per_socket;
     in.cores_source = "all cores of this machine's CPU (give --cores for the cores actually used)";
   }
-  if (flags.hardware.cpu_usage) in.cpu_usage = parse_number("--cpu-usage", *flags.hardware.cpu_usage, 0.0, 1.0);
+  if (flags.hardware.cpu_usage)
+    in.cpu_usage = parse_number("--cpu-usage", *flags.hardware.cpu_usage, 0.0, 1.0);
   if (flags.hardware.memory_gb) {
     in.memory_gb = parse_number("--memory-gb", *flags.hardware.memory_gb, 0.0, kMax);
     in.memory_source = "--memory-gb";
@@ -99,13 +100,15 @@ Action add_estimate_command(CLI::App& app) {
       "anything.\n"
       "  wattprint estimate --runtime 2h --cpu \"Xeon Silver 4110\" --cores 8 --gpu \"Tesla T4\" --gpus 1 "
       "--memory-gb 24 --pue 1.65 --carbon-intensity 57.1");
-  add_text_option(*cmd, "--runtime", flags->runtime, "Runtime: seconds, or with a unit (3600, 90m, 2h, 1h30m)")
+  add_text_option(*cmd, "--runtime", flags->runtime,
+                  "Runtime: seconds, or with a unit (3600, 90m, 2h, 1h30m)")
       ->type_name("DURATION");
   add_text_option(*cmd, "--cores", flags->cores,
                   "Number of CPU cores used (default: all cores of the CPU model)")
       ->type_name("N")
       ->group("Estimator hardware");
-  add_text_option(*cmd, "--json", flags->json_path, "Also write the report as JSON to FILE")->type_name("FILE");
+  add_text_option(*cmd, "--json", flags->json_path, "Also write the report as JSON to FILE")
+      ->type_name("FILE");
   add_footprint_flags(*cmd, flags->footprint);
   add_hardware_flags(*cmd, flags->hardware);
   return [flags] { return execute(*flags); };

@@ -1,10 +1,10 @@
 // The wattprint executable: parses the command line and dispatches to one subcommand.
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <vector>
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
@@ -20,7 +20,8 @@ const char* version() { return WATTPRINT_VERSION; }
 int main(int argc, char** argv) {
   using namespace wattprint::cli;
   CLI::App app{
-      "wattprint: how much energy a computation used and how much CO2 that meant, measured where the hardware "
+      "wattprint: how much energy a computation used and how much CO2 that meant, measured where the "
+      "hardware "
       "allows, estimated where it does not, and always saying which.",
       "wattprint"};
   app.set_version_flag("--version", std::string("wattprint ") + version());

@@ -2,14 +2,13 @@
 #include "cli/options.hpp"
 
 #include <fmt/format.h>
-
 #include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <cstdlib>
 #include <limits>
 
 #include "core/error.hpp"
@@ -80,7 +79,8 @@ double parse_number(const std::string& option, const std::string& text, double m
     if (max == std::numeric_limits<double>::max()) {
       throw UsageError(fmt::format("{}: {} is out of range (must be {} or more)", option, text, min));
     }
-    throw UsageError(fmt::format("{}: {} is out of range (must be between {} and {})", option, text, min, max));
+    throw UsageError(
+        fmt::format("{}: {} is out of range (must be between {} and {})", option, text, min, max));
   }
   return *value;
 }
@@ -98,9 +98,10 @@ Footprint resolve_footprint(const FootprintFlags& flags, const ConfigValues& con
     const auto value = parse_double(*flags.pue);
     if (!value) throw UsageError(fmt::format("--pue: '{}' is not a number", *flags.pue));
     if (*value < 1.0) {
-      throw UsageError(fmt::format("--pue: {} is below 1, which no data centre can reach (PUE = facility energy "
-                                   "÷ IT energy ≥ 1)",
-                                   *flags.pue));
+      throw UsageError(
+          fmt::format("--pue: {} is below 1, which no data centre can reach (PUE = facility energy "
+                      "÷ IT energy ≥ 1)",
+                      *flags.pue));
     }
     footprint.pue = parse_number("--pue", *flags.pue, 1.0, kMax);
     footprint.pue_source = "--pue";
@@ -135,7 +136,8 @@ void check_writable_path(const std::string& option, const std::string& path) {
     throw UsageError(fmt::format("{}: directory {} does not exist", option, parent.string()));
   }
   if (::access(parent.c_str(), W_OK) != 0) {
-    throw UsageError(fmt::format("{}: cannot write in {}: {}", option, parent.string(), std::strerror(errno)));
+    throw UsageError(
+        fmt::format("{}: cannot write in {}: {}", option, parent.string(), std::strerror(errno)));
   }
 }
 

@@ -55,7 +55,8 @@ MonitorCost monitor_cost() {
 int execute(const RunFlags& flags) {
   constexpr double kMax = std::numeric_limits<double>::max();
   // Everything the user typed is checked before the command starts.
-  if (flags.command.empty()) throw UsageError("run: no command given (usage: wattprint run [OPTIONS] -- COMMAND)");
+  if (flags.command.empty())
+    throw UsageError("run: no command given (usage: wattprint run [OPTIONS] -- COMMAND)");
   const ConfigValues config = load_configuration(flags.footprint);
   Footprint footprint = resolve_footprint(flags.footprint, config);
   double interval_s = config.interval_s.value_or(1.0);
@@ -66,7 +67,8 @@ int execute(const RunFlags& flags) {
   std::optional<double> memory_gb = config.memory_gb;
   if (flags.hardware.memory_gb) memory_gb = parse_number("--memory-gb", *flags.hardware.memory_gb, 0.0, kMax);
   EstimateInputs estimate;
-  if (flags.hardware.cpu_usage) estimate.cpu_usage = parse_number("--cpu-usage", *flags.hardware.cpu_usage, 0, 1);
+  if (flags.hardware.cpu_usage)
+    estimate.cpu_usage = parse_number("--cpu-usage", *flags.hardware.cpu_usage, 0, 1);
   resolve_gpu_flags(flags.hardware, estimate);
   if (flags.json_path) check_writable_path("--json", *flags.json_path);
 
@@ -107,7 +109,8 @@ int execute(const RunFlags& flags) {
       forwarding.set_target(spawned.pid);
       exit = wait_for_command(spawned.pid, tree);
       if (spawned.exec_error != 0) {
-        report.error = fmt::format("cannot run '{}': {}", flags.command.front(), std::strerror(spawned.exec_error));
+        report.error =
+            fmt::format("cannot run '{}': {}", flags.command.front(), std::strerror(spawned.exec_error));
         exit = {spawned.exec_error == ENOENT ? 127 : 126, std::nullopt};
       }
     }
@@ -132,7 +135,8 @@ int execute(const RunFlags& flags) {
   estimate.cpu = resolve_cpu_power(cpu_model, cpu_tdp, report.host.cores_per_socket);
   if (memory_gb) {
     estimate.memory_gb = *memory_gb;
-    estimate.memory_source = flags.hardware.memory_gb ? "--memory-gb (booked memory)" : "memory_gb in the config";
+    estimate.memory_source =
+        flags.hardware.memory_gb ? "--memory-gb (booked memory)" : "memory_gb in the config";
   } else {
     estimate.memory_gb = static_cast<double>(m.peak_tree_rss_bytes) / kBytesPerGigabyte;
     estimate.memory_source = "peak resident memory of the command's processes";
@@ -161,12 +165,13 @@ int execute(const RunFlags& flags) {
 
 Action add_run_command(CLI::App& app, const std::vector<std::string>& command_after_separator) {
   auto flags = std::make_shared<RunFlags>();
-  CLI::App* run = app.add_subcommand(
-      "run",
-      "Run a command and measure its energy like `time` does: the command keeps the terminal, wattprint prints "
-      "its report on stderr at the end and exits with the command's status.\n"
-      "  wattprint run -- python train.py --epochs 3\n"
-      "  wattprint run --pue 1.65 --country FR --json run.json -- ./solver input.dat");
+  CLI::App* run =
+      app.add_subcommand("run",
+                         "Run a command and measure its energy like `time` does: the command keeps the "
+                         "terminal, wattprint prints "
+                         "its report on stderr at the end and exits with the command's status.\n"
+                         "  wattprint run -- python train.py --epochs 3\n"
+                         "  wattprint run --pue 1.65 --country FR --json run.json -- ./solver input.dat");
   run->add_option_function<std::string>(
          "--interval", [flags](const std::string& v) { flags->interval = v; },
          "Sampling and attribution interval in seconds (default 1). Counters that could wrap sooner are "
@@ -188,10 +193,12 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
   return [run, flags, &command_after_separator] {
     for (const auto& word : run->remaining()) flags->command.push_back(word);
     if (!flags->command.empty() && !command_after_separator.empty()) {
-      throw UsageError(fmt::format("run: '{}' is not an option of wattprint run; put the command after \"--\"",
-                                   flags->command.front()));
+      throw UsageError(
+          fmt::format("run: '{}' is not an option of wattprint run; put the command after \"--\"",
+                      flags->command.front()));
     }
-    flags->command.insert(flags->command.end(), command_after_separator.begin(), command_after_separator.end());
+    flags->command.insert(flags->command.end(), command_after_separator.begin(),
+                          command_after_separator.end());
     return execute(*flags);
   };
 }

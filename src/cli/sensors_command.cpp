@@ -24,7 +24,8 @@ struct SensorsFlags {
 void print_row(const std::string& name, const std::string& state, const std::string& detail,
                const std::string& remedy = "") {
   std::fputs(fmt::format("  {:<24} {:<11} {}\n", name, state, detail).c_str(), stdout);
-  if (!remedy.empty()) std::fputs(fmt::format("  {:<24} {:<11} remedy: {}\n", "", "", remedy).c_str(), stdout);
+  if (!remedy.empty())
+    std::fputs(fmt::format("  {:<24} {:<11} remedy: {}\n", "", "", remedy).c_str(), stdout);
 }
 
 int execute(const SensorsFlags& flags) {
@@ -49,7 +50,8 @@ int execute(const SensorsFlags& flags) {
     print_row(status.name, state_name(status.state), detail, status.remedy);
   }
   std::error_code ec;
-  const bool perf_power = std::filesystem::exists(std::filesystem::path(root) / "bus/event_source/devices/power", ec);
+  const bool perf_power =
+      std::filesystem::exists(std::filesystem::path(root) / "bus/event_source/devices/power", ec);
   print_row("perf.power", perf_power ? "found" : "absent",
             perf_power ? "perf power PMU present (not read by this version; RAPL through powercap is used)"
                        : "no perf power PMU");
@@ -58,11 +60,12 @@ int execute(const SensorsFlags& flags) {
   const auto self = procfs.process_stat(::getpid());
   const bool children = procfs.children(::getpid(), self ? self->num_threads : 1).has_value();
   const bool stat_ok = procfs.machine_cpu_ticks().has_value() && procfs.machine_memory().has_value();
-  print_row("procfs", stat_ok ? "ok" : "error",
-            stat_ok ? (children ? "process tree through /proc/<pid>/task/<tid>/children; /proc/stat; /proc/meminfo"
-                                : "process tree by scanning /proc (no CONFIG_PROC_CHILDREN); /proc/stat; "
-                                  "/proc/meminfo")
-                    : "cannot read /proc/stat or /proc/meminfo: the process method cannot attribute energy");
+  print_row(
+      "procfs", stat_ok ? "ok" : "error",
+      stat_ok ? (children ? "process tree through /proc/<pid>/task/<tid>/children; /proc/stat; /proc/meminfo"
+                          : "process tree by scanning /proc (no CONFIG_PROC_CHILDREN); /proc/stat; "
+                            "/proc/meminfo")
+              : "cannot read /proc/stat or /proc/meminfo: the process method cannot attribute energy");
 
   const HostInfo host = detect_host(procfs);
   const CpuPowerModel cpu = resolve_cpu_power(host.cpu_model, config.cpu_tdp_w, host.cores_per_socket);

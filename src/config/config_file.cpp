@@ -2,10 +2,10 @@
 #include "config/config_file.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <cstdlib>
 #include <system_error>
-#include <toml++/toml.h>
 
 #include "core/error.hpp"
 

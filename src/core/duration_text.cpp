@@ -23,11 +23,20 @@ std::optional<double> parse_duration_seconds(std::string_view text) noexcept {
     }
     double factor = 0.0;
     switch (text.front()) {
-      case 's': factor = 1.0; break;
-      case 'm': factor = 60.0; break;
-      case 'h': factor = 3600.0; break;
-      case 'd': factor = 86400.0; break;
-      default: return std::nullopt;
+      case 's':
+        factor = 1.0;
+        break;
+      case 'm':
+        factor = 60.0;
+        break;
+      case 'h':
+        factor = 3600.0;
+        break;
+      case 'd':
+        factor = 86400.0;
+        break;
+      default:
+        return std::nullopt;
     }
     text.remove_prefix(1);
     total += value * factor;

@@ -84,11 +84,13 @@ Joules CounterTrack::update(double at_s, std::uint64_t raw, int error) {
   }
   if (elapsed_s > safe_period_s_) {
     if (recovering) {
-      mark_degraded(gap_start, at_s, "sensor unreadable longer than the counter's wrap period; energy dropped");
+      mark_degraded(gap_start, at_s,
+                    "sensor unreadable longer than the counter's wrap period; energy dropped");
       return {};
     }
-    mark_degraded(gap_start, at_s, "gap between reads longer than the counter's safe period (suspend?); "
-                                   "a wrap may be missed");
+    mark_degraded(gap_start, at_s,
+                  "gap between reads longer than the counter's safe period (suspend?); "
+                  "a wrap may be missed");
   }
   total_ += energy;
   return energy;

@@ -64,7 +64,8 @@ std::optional<std::string> detect_time_zone(const TimeZoneSource& source) {
 CarbonIntensity carbon_intensity_from_value(const std::string& value, const std::string& option) {
   if (const auto number = parse_double(value)) {
     if (*number < 0.0) {
-      throw UsageError(fmt::format("{}: carbon intensity must be 0 or more gCO2e/kWh (got {})", option, value));
+      throw UsageError(
+          fmt::format("{}: carbon intensity must be 0 or more gCO2e/kWh (got {})", option, value));
     }
     CarbonIntensity ci;
     ci.g_per_kwh = *number;
@@ -108,7 +109,8 @@ CarbonIntensity resolve_carbon_intensity(const CarbonIntensityRequest& request, 
     return ci;
   }
   if (request.country_config) {
-    CarbonIntensity ci = carbon_intensity_from_region(*request.country_config, request.config_file + ": country");
+    CarbonIntensity ci =
+        carbon_intensity_from_region(*request.country_config, request.config_file + ": country");
     ci.selected_by = "config " + request.config_file;
     return ci;
   }
@@ -116,7 +118,8 @@ CarbonIntensity resolve_carbon_intensity(const CarbonIntensityRequest& request, 
     if (const auto country = reference::country_for_timezone(*zone)) {
       if (const auto grid = reference::find_grid_intensity(*country)) {
         CarbonIntensity ci = from_grid(*grid);
-        ci.selected_by = fmt::format("time zone {} → {} (offline guess; set --country to be sure)", *zone, *country);
+        ci.selected_by =
+            fmt::format("time zone {} → {} (offline guess; set --country to be sure)", *zone, *country);
         return ci;
       }
     }

@@ -38,7 +38,8 @@ CpuPowerModel resolve_cpu_power(const std::string& model_name, std::optional<dou
   result.source = fmt::format(
       "CPU model {} not in the embedded table: fallback {} W per core (Green Algorithms \"Any\"); "
       "give --cpu-tdp W or --cpu MODEL",
-      model_name.empty() ? std::string("unknown") : "'" + model_name + "'", reference::kFallbackCpuWattsPerCore);
+      model_name.empty() ? std::string("unknown") : "'" + model_name + "'",
+      reference::kFallbackCpuWattsPerCore);
   return result;
 }
 
@@ -57,8 +58,9 @@ GpuPowerModel resolve_gpu_power(const std::string& model_name, std::optional<dou
   }
   result.watts = reference::kFallbackGpuWatts;
   result.fallback = true;
-  result.source = fmt::format("GPU model '{}' not in the embedded table: fallback {} W (Green Algorithms \"Any\")",
-                              model_name, reference::kFallbackGpuWatts);
+  result.source =
+      fmt::format("GPU model '{}' not in the embedded table: fallback {} W (Green Algorithms \"Any\")",
+                  model_name, reference::kFallbackGpuWatts);
   return result;
 }
 
@@ -67,8 +69,9 @@ MethodResult estimate_method(const EstimateInputs& in) {
   result.name = "estimate";
   result.available = true;
   result.provenance = Provenance::Modelled;
-  result.basis = "Green Algorithms model: runtime × (cores × TDP per core × usage + memory GB × 0.3725 W/GB "
-                 "+ GPUs × GPU TDP × usage)";
+  result.basis =
+      "Green Algorithms model: runtime × (cores × TDP per core × usage + memory GB × 0.3725 W/GB "
+      "+ GPUs × GPU TDP × usage)";
   const Watts cpu_w{in.cores_used * in.cpu.watts_per_core * in.cpu_usage};
   const Watts memory_w{in.memory_gb * reference::kMemoryWattsPerGigabyte};
   const Watts gpu_w{static_cast<double>(in.gpus) * in.gpu.watts * in.gpu_usage};
@@ -85,8 +88,8 @@ MethodResult estimate_method(const EstimateInputs& in) {
                              in.memory_source)},
   };
   if (in.gpus > 0) {
-    result.assumptions.emplace_back("GPUs", fmt::format("{} × {} W × usage {} — {}", in.gpus, in.gpu.watts,
-                                                        in.gpu_usage, in.gpu.source));
+    result.assumptions.emplace_back(
+        "GPUs", fmt::format("{} × {} W × usage {} — {}", in.gpus, in.gpu.watts, in.gpu_usage, in.gpu.source));
   }
   return result;
 }

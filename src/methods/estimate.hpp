@@ -10,12 +10,12 @@ namespace wattprint {
 
 /// The CPU's power per core and where it came from.
 struct CpuPowerModel {
-  std::string model;          ///< as detected or given
-  double tdp_w = 0.0;         ///< whole package TDP (0 when only the per-core fallback is known)
-  int cores = 0;              ///< cores of the package the TDP is for
+  std::string model;   ///< as detected or given
+  double tdp_w = 0.0;  ///< whole package TDP (0 when only the per-core fallback is known)
+  int cores = 0;       ///< cores of the package the TDP is for
   double watts_per_core = 0.0;
-  std::string source;         ///< "embedded table (codecarbon-intel-ark): Intel Xeon Silver 4110"
-  bool fallback = false;      ///< the model was unknown and the documented fallback was used
+  std::string source;     ///< "embedded table (codecarbon-intel-ark): Intel Xeon Silver 4110"
+  bool fallback = false;  ///< the model was unknown and the documented fallback was used
 };
 
 /// Resolves TDP per core: `tdp_override_w` (W per package) wins, divided by the table's core count or

@@ -28,8 +28,8 @@ struct MethodResult {
   bool available = false;
   std::string reason;  ///< why unavailable, with the remedy (empty when available)
   Provenance provenance = Provenance::Measured;
-  std::string basis;   ///< one line: what the number rests on
-  Joules it_energy;    ///< IT equipment energy (no PUE)
+  std::string basis;  ///< one line: what the number rests on
+  Joules it_energy;   ///< IT equipment energy (no PUE)
   ComponentEnergy components;
   std::vector<std::pair<std::string, std::string>> assumptions;  ///< (name, value with unit and source)
 };

@@ -7,8 +7,9 @@ MethodResult process_method(const RunMeasurement& m, const std::string& unavaila
   MethodResult result;
   result.name = "process";
   result.provenance = Provenance::Measured;
-  result.basis = "RAPL package energy × the command's share of busy CPU time + DRAM energy × its share of used "
-                 "memory, per interval";
+  result.basis =
+      "RAPL package energy × the command's share of busy CPU time + DRAM energy × its share of used "
+      "memory, per interval";
   if (!m.have_package) {
     result.available = false;
     result.reason = unavailable_reason.empty() ? "no readable RAPL package counter" : unavailable_reason;
@@ -31,10 +32,12 @@ MethodResult planned_method(const std::string& name) {
   if (name == "gpu") {
     result.reason = "GPU sensors (NVML, amdgpu) are not supported by this version of wattprint yet";
   } else if (name == "server") {
-    result.reason = "whole-server power (IPMI DCMI, Redfish, ACPI power meter) is not supported by this version "
-                    "of wattprint yet";
+    result.reason =
+        "whole-server power (IPMI DCMI, Redfish, ACPI power meter) is not supported by this version "
+        "of wattprint yet";
   } else {
-    result.reason = "needs the server method and an idle baseline, not supported by this version of wattprint yet";
+    result.reason =
+        "needs the server method and an idle baseline, not supported by this version of wattprint yet";
   }
   return result;
 }

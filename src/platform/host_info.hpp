@@ -9,11 +9,11 @@ namespace wattprint {
 
 struct HostInfo {
   std::string hostname;
-  std::string cpu_model;        ///< first "model name" of /proc/cpuinfo
+  std::string cpu_model;  ///< first "model name" of /proc/cpuinfo
   int logical_cpus = 0;
-  int sockets = 0;              ///< distinct "physical id" values (1 when absent)
-  int cores_per_socket = 0;     ///< "cpu cores"
-  double memory_gb = 0.0;       ///< MemTotal in GB (2^30 bytes)
+  int sockets = 0;           ///< distinct "physical id" values (1 when absent)
+  int cores_per_socket = 0;  ///< "cpu cores"
+  double memory_gb = 0.0;    ///< MemTotal in GB (2^30 bytes)
 };
 
 /// Parses the text of /proc/cpuinfo into `host` (model, logical CPUs, sockets, cores per socket).

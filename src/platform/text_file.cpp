@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <utility>
 
 namespace wattprint {
 
@@ -69,7 +70,7 @@ std::optional<double> parse_double(std::string_view text) noexcept {
   return value;
 }
 
-CounterFile::CounterFile(const std::filesystem::path& path) : path_(path) {
+CounterFile::CounterFile(std::filesystem::path path) : path_(std::move(path)) {
   fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   open_error_ = fd_ < 0 ? errno : 0;
 }

@@ -33,7 +33,7 @@ std::string_view trim(std::string_view text) noexcept;
 class CounterFile {
  public:
   CounterFile() = default;
-  explicit CounterFile(const std::filesystem::path& path);
+  explicit CounterFile(std::filesystem::path path);
   CounterFile(CounterFile&& other) noexcept;
   CounterFile& operator=(CounterFile&& other) noexcept;
   CounterFile(const CounterFile&) = delete;

@@ -178,7 +178,7 @@ int to_int(std::string_view s, std::string_view what) {
 // A parsed table whose columns are looked up by header name.
 class Table {
  public:
-  Table(std::string_view text, std::string_view name, std::vector<std::string_view> required)
+  Table(std::string_view text, std::string_view name, const std::vector<std::string_view>& required)
       : name_(name), rows_(csv::parse(text)) {
     if (rows_.empty()) throw std::runtime_error("wattprint reference data: empty table " + name_);
     header_ = std::move(rows_.front());

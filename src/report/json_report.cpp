@@ -109,7 +109,8 @@ json to_json(const RunReport& r) {
       s["component"] = component_name(energy.info.component);
       s["counted_in_total"] = is_additive(energy.info.component);
       for (const DegradedSpan& span : energy.degraded) {
-        s["degraded_spans"].push_back({{"start_s", span.start_s}, {"end_s", span.end_s}, {"error", span.error}});
+        s["degraded_spans"].push_back(
+            {{"start_s", span.start_s}, {"end_s", span.end_s}, {"error", span.error}});
       }
       if (!energy.degraded.empty()) s["status"] = "degraded";
     }

@@ -17,11 +17,11 @@ inline constexpr int kReportSchemaVersion = 1;
 
 /// Energy of the whole machine per component, each counted once (nullopt: no sensor measured it).
 struct MeasuredEnergy {
-  std::optional<Joules> cpu;     ///< Σ RAPL packages
-  std::optional<Joules> dram;    ///< Σ RAPL DRAM zones
+  std::optional<Joules> cpu;   ///< Σ RAPL packages
+  std::optional<Joules> dram;  ///< Σ RAPL DRAM zones
   std::optional<Joules> gpu;
   std::optional<Joules> server;
-  std::optional<Joules> psys;    ///< RAPL platform zone: includes the packages, shown apart
+  std::optional<Joules> psys;  ///< RAPL platform zone: includes the packages, shown apart
 };
 
 struct Footprint {

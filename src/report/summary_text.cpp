@@ -72,7 +72,8 @@ std::string render_summary(const RunReport& r) {
                            r.duration_s > 0 ? *r.cpu_time_s / r.duration_s : 0.0);
     }
     if (r.peak_rss_bytes) {
-      usage += fmt::format(" · peak memory {:.2f} GB", static_cast<double>(*r.peak_rss_bytes) / kBytesPerGigabyte);
+      usage +=
+          fmt::format(" · peak memory {:.2f} GB", static_cast<double>(*r.peak_rss_bytes) / kBytesPerGigabyte);
     }
     line(usage);
   }
@@ -85,7 +86,8 @@ std::string render_summary(const RunReport& r) {
   for (const MethodResult& m : r.methods) {
     if (m.available) {
       line(fmt::format("  {:<18} {:<9} {:>14} {:>14} {:>12}", m.name, provenance_name(m.provenance),
-                       format_kwh(to_kilowatt_hours(m.it_energy)), format_kwh(r.footprint.kwh_with_pue(m.it_energy)),
+                       format_kwh(to_kilowatt_hours(m.it_energy)),
+                       format_kwh(r.footprint.kwh_with_pue(m.it_energy)),
                        format_grams(r.footprint.co2_grams(m.it_energy))));
     } else {
       line(fmt::format("  {:<18} {:<9} unavailable: {}", m.name, "-", m.reason));
@@ -131,7 +133,8 @@ std::string render_summary(const RunReport& r) {
         line("  degraded sensors:");
         header = true;
       }
-      line(fmt::format("    {} from {:.2f} s to {:.2f} s: {}", e.info.name, span.start_s, span.end_s, span.error));
+      line(fmt::format("    {} from {:.2f} s to {:.2f} s: {}", e.info.name, span.start_s, span.end_s,
+                       span.error));
     }
   }
   return out;

@@ -8,7 +8,8 @@
 namespace wattprint {
 
 /// A readable table: duration, CPU time, each method's IT energy, energy with PUE (kWh), gCO2e and whether
-/// it is measured or modelled; PUE and carbon intensity with their sources; sensors not usable, with remedies.
+/// it is measured or modelled; PUE and carbon intensity with their sources; sensors not usable, with
+/// remedies.
 std::string render_summary(const RunReport& report);
 
 /// "1h 02m 03s", "4.2 s"

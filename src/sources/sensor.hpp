@@ -23,19 +23,19 @@ constexpr bool is_additive(Component component) noexcept {
 
 /// Static facts about one energy counter, shown by `wattprint sensors` and in reports.
 struct SensorInfo {
-  std::string name;                  ///< "rapl.package-0", "rapl.package-0.dram"
-  std::string family;                ///< "rapl"
+  std::string name;    ///< "rapl.package-0", "rapl.package-0.dram"
+  std::string family;  ///< "rapl"
   Component component = Component::CpuPackage;
-  std::string origin;                ///< the file read, for the report
-  std::uint64_t counter_max = 0;     ///< raw counter goes from counter_max back to 0 (max_energy_range_uj)
-  double joules_per_raw_unit = 1e-6; ///< 1e-6 for energy_uj
-  std::optional<Watts> max_power;    ///< the zone's maximum power when the kernel gives it
+  std::string origin;                 ///< the file read, for the report
+  std::uint64_t counter_max = 0;      ///< raw counter goes from counter_max back to 0 (max_energy_range_uj)
+  double joules_per_raw_unit = 1e-6;  ///< 1e-6 for energy_uj
+  std::optional<Watts> max_power;     ///< the zone's maximum power when the kernel gives it
 };
 
 /// Whether a source or one of its sensors can be used here, and what to do when not.
 struct SensorStatus {
   enum class State { Ok, Absent, Unreadable, Error };
-  std::string name;    ///< "rapl", "rapl.package-0"
+  std::string name;  ///< "rapl", "rapl.package-0"
   State state = State::Absent;
   std::string path;    ///< what was looked at
   std::string reason;  ///< why not usable (empty when ok)

@@ -1,9 +1,9 @@
 // Counter differencing: wraps at max_energy_range_uj, resets, read errors and gaps.
+#include "energy/counter_track.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
-
-#include "energy/counter_track.hpp"
 
 namespace wattprint {
 namespace {
@@ -96,7 +96,8 @@ TEST(CounterTrack, GarbageIsReportedAsNotANumber) {
 TEST(CounterTrack, SafePeriodComesFromRangeAndMaxPower) {
   EXPECT_NEAR(CounterTrack(zone(262143328850ULL, 125.0)).safe_read_period_s(), 262143.32885 / 500.0, 1e-6);
   // No max power from the kernel: assume at most 1 kW per zone.
-  EXPECT_NEAR(CounterTrack(zone(65532610987ULL, std::nullopt)).safe_read_period_s(), 65532.610987 / 2000.0, 1e-6);
+  EXPECT_NEAR(CounterTrack(zone(65532610987ULL, std::nullopt)).safe_read_period_s(), 65532.610987 / 2000.0,
+              1e-6);
 }
 
 }  // namespace

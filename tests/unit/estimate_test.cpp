@@ -1,7 +1,7 @@
 // The estimator with the study's hardware (Xeon Silver 4110, Tesla T4) and the TDP resolution rules.
-#include <gtest/gtest.h>
-
 #include "methods/estimate.hpp"
+
+#include <gtest/gtest.h>
 
 namespace wattprint {
 namespace {

@@ -89,9 +89,10 @@ TEST(Duration, SecondsAndUnits) {
 TEST(Config, LaterFilesOverrideEarlierOnes) {
   testing::TestDir dir;
   std::ofstream(dir.path() / "system.toml") << "pue = 1.5\ncountry = \"DE\"\n";
-  std::ofstream(dir.path() / "user.toml") << "pue = 1.65\ncarbon_intensity = \"ADEME-2018-FR\"\ninterval = 5\n";
-  const ConfigValues values = load_config({dir.path() / "system.toml", dir.path() / "user.toml",
-                                           dir.path() / "missing.toml"});
+  std::ofstream(dir.path() / "user.toml")
+      << "pue = 1.65\ncarbon_intensity = \"ADEME-2018-FR\"\ninterval = 5\n";
+  const ConfigValues values =
+      load_config({dir.path() / "system.toml", dir.path() / "user.toml", dir.path() / "missing.toml"});
   EXPECT_DOUBLE_EQ(*values.pue, 1.65);
   EXPECT_EQ(*values.country, "DE");
   EXPECT_EQ(*values.carbon_intensity, "ADEME-2018-FR");
@@ -114,8 +115,10 @@ TEST(Config, ErrorsNameFileAndLine) {
   testing::TestDir dir;
   const fs::path file = dir.path() / "config.toml";
   EXPECT_EQ(config_error("pue = 1.2\ncountry = \n", file).rfind(file.string() + ":2:", 0), 0U);
-  EXPECT_NE(config_error("pue = 1.2\n\ncolour = \"red\"\n", file).find(file.string() + ":3:"), std::string::npos);
-  EXPECT_NE(config_error("pue = 1.2\n\ncolour = \"red\"\n", file).find("unknown key 'colour'"), std::string::npos);
+  EXPECT_NE(config_error("pue = 1.2\n\ncolour = \"red\"\n", file).find(file.string() + ":3:"),
+            std::string::npos);
+  EXPECT_NE(config_error("pue = 1.2\n\ncolour = \"red\"\n", file).find("unknown key 'colour'"),
+            std::string::npos);
   EXPECT_NE(config_error("pue = 0.8\n", file).find(":1:"), std::string::npos);
   EXPECT_NE(config_error("pue = \"high\"\n", file).find("must be a number"), std::string::npos);
   EXPECT_THROW(load_config({}, dir.path() / "absent.toml"), ConfigError);

@@ -1,10 +1,11 @@
 // RAPL zone discovery over static fake powercap trees: hex indices, subzones, mmio, broken zones.
+#include "sources/rapl/powercap_rapl.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "sources/rapl/powercap_rapl.hpp"
 #include "test_dir.hpp"
 
 namespace wattprint {

@@ -1,4 +1,6 @@
 // /proc parsers and the process-tree walk over a fake /proc.
+#include "attribution/procfs.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -6,25 +8,25 @@
 #include <fstream>
 
 #include "attribution/process_tree.hpp"
-#include "attribution/procfs.hpp"
 #include "attribution/share.hpp"
 #include "test_dir.hpp"
 
 namespace wattprint {
 namespace {
 
-std::string stat_line(int pid, const std::string& comm, int ppid, int utime, int stime, int cutime, int cstime,
-                      int threads, int rss) {
+std::string stat_line(int pid, const std::string& comm, int ppid, int utime, int stime, int cutime,
+                      int cstime, int threads, int rss) {
   // Fields 1..24 of proc(5), the rest zero.
-  return std::to_string(pid) + " (" + comm + ") S " + std::to_string(ppid) +
-         " 1 1 0 -1 4194304 100 0 0 0 " + std::to_string(utime) + " " + std::to_string(stime) + " " +
-         std::to_string(cutime) + " " + std::to_string(cstime) + " 20 0 " + std::to_string(threads) +
-         " 0 12345 1000000 " + std::to_string(rss) + " 0 0 0\n";
+  return std::to_string(pid) + " (" + comm + ") S " + std::to_string(ppid) + " 1 1 0 -1 4194304 100 0 0 0 " +
+         std::to_string(utime) + " " + std::to_string(stime) + " " + std::to_string(cutime) + " " +
+         std::to_string(cstime) + " 20 0 " + std::to_string(threads) + " 0 12345 1000000 " +
+         std::to_string(rss) + " 0 0 0\n";
 }
 
 TEST(ProcessStat, ParsesTheVerifiedSampleLine) {
-  const auto stat = parse_process_stat("13616 (cat) R 13607 13607 2118 0 -1 4194304 101 0 0 0 0 0 0 0 20 0 1 0 37493 "
-                                       "5537792 197 18446744073709551615");
+  const auto stat = parse_process_stat(
+      "13616 (cat) R 13607 13607 2118 0 -1 4194304 101 0 0 0 0 0 0 0 20 0 1 0 37493 "
+      "5537792 197 18446744073709551615");
   ASSERT_TRUE(stat);
   EXPECT_EQ(stat->pid, 13616);
   EXPECT_EQ(stat->ppid, 13607);
@@ -62,7 +64,8 @@ TEST(MachineTicks, BusyExcludesIdleIowaitAndGuest) {
 }
 
 TEST(Meminfo, UsedIsTotalMinusAvailable) {
-  const auto memory = parse_meminfo("MemTotal:       24000000 kB\nMemFree:  1 kB\nMemAvailable:   20000000 kB\n");
+  const auto memory =
+      parse_meminfo("MemTotal:       24000000 kB\nMemFree:  1 kB\nMemAvailable:   20000000 kB\n");
   ASSERT_TRUE(memory);
   EXPECT_EQ(memory->total_bytes, 24000000ULL * 1024);
   EXPECT_EQ(memory->used_bytes(), 4000000ULL * 1024);
@@ -85,8 +88,8 @@ class FakeProc {
                const std::vector<int>& children, bool with_children_file = true) {
     const auto dir = root_ / std::to_string(pid);
     std::filesystem::create_directories(dir / "task" / std::to_string(pid));
-    std::ofstream(dir / "stat") << stat_line(pid, "p" + std::to_string(pid), ppid, utime, stime, cutime, cstime, 1,
-                                             rss);
+    std::ofstream(dir / "stat") << stat_line(pid, "p" + std::to_string(pid), ppid, utime, stime, cutime,
+                                             cstime, 1, rss);
     if (with_children_file) {
       std::string text;
       for (int c : children) text += std::to_string(c) + " ";

@@ -54,10 +54,12 @@ TEST(JsonReport, HasTheStableKeys) {
   EXPECT_EQ(j["command"].size(), 4U);
   EXPECT_EQ(j["exit_code"], 0);
   EXPECT_EQ(j["started_at"], "2026-11-27T05:44:53Z");
-  for (const char* key : {"duration_s", "cpu_time_s", "host", "pue", "carbon_intensity", "measured", "methods"}) {
+  for (const char* key :
+       {"duration_s", "cpu_time_s", "host", "pue", "carbon_intensity", "measured", "methods"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
-  for (const char* key : {"hostname", "cpu_model", "logical_cpus", "memory_gb"}) EXPECT_TRUE(j["host"].contains(key));
+  for (const char* key : {"hostname", "cpu_model", "logical_cpus", "memory_gb"})
+    EXPECT_TRUE(j["host"].contains(key));
   EXPECT_DOUBLE_EQ(j["measured"]["cpu_j"].get<double>(), 360000.0);
   EXPECT_TRUE(j["measured"]["dram_j"].is_null());
   EXPECT_TRUE(j["measured"]["gpu_j"].is_null());
@@ -102,7 +104,8 @@ TEST(Summary, ShowsEveryMethodProvenanceAndRemedies) {
   EXPECT_NE(text.find("PUE 1.65 (--pue)"), std::string::npos);
   EXPECT_NE(text.find("57.1 gCO2e/kWh"), std::string::npos);
   // estimate: 1 kWh IT, 1.65 kWh with PUE, 94.2 g
-  EXPECT_NE(text.find("estimate           modelled          1.0000         1.6500      94.2150"), std::string::npos)
+  EXPECT_NE(text.find("estimate           modelled          1.0000         1.6500      94.2150"),
+            std::string::npos)
       << text;
   EXPECT_NE(text.find("process            measured"), std::string::npos);
   EXPECT_NE(text.find("gpu                -         unavailable:"), std::string::npos);

@@ -95,11 +95,12 @@ PowercapRaplSource::PowercapRaplSource(const fs::path& sysfs_root) {
   const fs::path class_dir = sysfs_root / "class" / "powercap";
   std::error_code ec;
   if (!fs::is_directory(class_dir, ec)) {
-    statuses_.push_back({"rapl", SensorStatus::State::Absent, class_dir.string(),
-                         "no powercap directory: this kernel exposes no RAPL counters here (virtual machine, "
-                         "non-x86 CPU, or /sys not mounted)",
-                         "on bare metal load the driver (`sudo modprobe intel_rapl_msr`); in a container mount "
-                         "the host's /sys and pass --sysfs-root"});
+    statuses_.push_back(
+        {"rapl", SensorStatus::State::Absent, class_dir.string(),
+         "no powercap directory: this kernel exposes no RAPL counters here (virtual machine, "
+         "non-x86 CPU, or /sys not mounted)",
+         "on bare metal load the driver (`sudo modprobe intel_rapl_msr`); in a container mount "
+         "the host's /sys and pass --sysfs-root"});
     return;
   }
 
@@ -110,7 +111,8 @@ PowercapRaplSource::PowercapRaplSource(const fs::path& sysfs_root) {
     if (indices.empty()) continue;  // control types, intel-rapl-mmio (a mirror of package-0), others
     zones.push_back({std::move(indices), entry.path(), dir_name});
   }
-  std::sort(zones.begin(), zones.end(), [](const ZoneDir& a, const ZoneDir& b) { return a.indices < b.indices; });
+  std::sort(zones.begin(), zones.end(),
+            [](const ZoneDir& a, const ZoneDir& b) { return a.indices < b.indices; });
 
   if (zones.empty()) {
     statuses_.push_back({"rapl", SensorStatus::State::Absent, class_dir.string(),
@@ -139,9 +141,9 @@ PowercapRaplSource::PowercapRaplSource(const fs::path& sysfs_root) {
     }
     const auto range = parse_first_u64(read_text_file(zone.path / "max_energy_range_uj").text);
     if (!range || *range == 0) {
-      statuses_.push_back({sensor_name, SensorStatus::State::Error, zone.path.string(),
-                           "max_energy_range_uj is missing or not a number, so counter wraps cannot be handled",
-                           ""});
+      statuses_.push_back(
+          {sensor_name, SensorStatus::State::Error, zone.path.string(),
+           "max_energy_range_uj is missing or not a number, so counter wraps cannot be handled", ""});
       continue;
     }
     CounterFile file(energy_path);
@@ -154,10 +156,10 @@ PowercapRaplSource::PowercapRaplSource(const fs::path& sysfs_root) {
       continue;
     }
     if (error != 0) {
-      statuses_.push_back({sensor_name, SensorStatus::State::Error, energy_path.string(),
-                           fmt::format("cannot read energy_uj: {}",
-                                       error == EBADMSG ? "not a number" : std::strerror(error)),
-                           ""});
+      statuses_.push_back(
+          {sensor_name, SensorStatus::State::Error, energy_path.string(),
+           fmt::format("cannot read energy_uj: {}", error == EBADMSG ? "not a number" : std::strerror(error)),
+           ""});
       continue;
     }
     SensorInfo info;

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# wattprint developer script: installs what the build needs (Debian 12), builds, and runs the demo or the tests.
+#   ./build.sh demo   install, build, and run `wattprint run` on the built-in demo workload
+#   ./build.sh test   install, build, run the whole test suite, then again under ASan+UBSan, then format
+#                     and clang-tidy checks (what CI runs: .ci/run)
+#   ./build.sh build  install and build only
+# Environment: BUILD_DIR (default build), JOBS (default nproc), SKIP_INSTALL=1 to skip apt-get,
+#              SKIP_SANITIZERS=1 / SKIP_TIDY=1 to shorten a local test run.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+
+# Debian 12 packages the build and the tests use.
+BUILD_PACKAGES="build-essential cmake ninja-build pkg-config git libcli11-dev nlohmann-json3-dev libfmt-dev
+  libtomlplusplus-dev"
+TEST_PACKAGES="libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy util-linux procps"
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+install_packages() {
+  [ "${SKIP_INSTALL:-0}" = 1 ] && return 0
+  local missing=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "build.sh: missing packages: ${missing[*]}" >&2
+    echo "build.sh: install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  say "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+configure_and_build() {  # $1 build dir, rest: extra cmake arguments
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja -DWATTPRINT_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
+
+run_tests() {  # $1 build dir
+  ctest --test-dir "$1" --output-on-failure -j "$JOBS" --timeout 300
+}
+
+check_format() {
+  say "clang-format check"
+  git ls-files '*.cpp' '*.hpp' '*.h' | xargs clang-format --dry-run --Werror
+}
+
+check_tidy() {
+  say "clang-tidy check"
+  local log
+  log=$(mktemp)
+  if ! git ls-files 'src/*.cpp' | xargs -P "$JOBS" -n 4 clang-tidy -p "$BUILD_DIR" --quiet >"$log" 2>&1; then
+    grep -v -E '^[0-9]+ warnings generated' "$log" >&2
+    rm -f "$log"
+    echo "build.sh: clang-tidy found problems (see above)" >&2
+    exit 1
+  fi
+  rm -f "$log"
+}
+
+case "${1:-}" in
+  demo)
+    install_packages $BUILD_PACKAGES
+    configure_and_build "$BUILD_DIR" -DWATTPRINT_BUILD_TESTS=OFF -DWATTPRINT_BUILD_BENCH=OFF
+    say "wattprint run on the built-in demo (3 s of busy threads)"
+    "$BUILD_DIR/src/wattprint" run --pue 1.65 --country FR --json "$BUILD_DIR/demo-report.json" -- \
+      "$BUILD_DIR/src/wattprint" demo --seconds 3
+    ;;
+  build)
+    install_packages $BUILD_PACKAGES
+    configure_and_build "$BUILD_DIR"
+    ;;
+  test)
+    install_packages $BUILD_PACKAGES $TEST_PACKAGES
+    say "build and test (RelWithDebInfo, warnings fatal)"
+    configure_and_build "$BUILD_DIR"
+    run_tests "$BUILD_DIR"
+    if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
+      say "build and test with AddressSanitizer + UndefinedBehaviorSanitizer"
+      configure_and_build "$BUILD_DIR-asan" -DCMAKE_BUILD_TYPE=Debug -DWATTPRINT_SANITIZE=ON -DWATTPRINT_BUILD_BENCH=OFF
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests "$BUILD_DIR-asan"
+    fi
+    check_format
+    [ "${SKIP_TIDY:-0}" = 1 ] || check_tidy
+    say "all checks passed"
+    ;;
+  *)
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+    ;;
+esac
