@@ -70,35 +70,41 @@ std::optional<double> parse_double(std::string_view text) noexcept {
   return value;
 }
 
-CounterFile::CounterFile(std::filesystem::path path) : path_(std::move(path)) {
+KeptOpenFile::KeptOpenFile(std::filesystem::path path, bool detect_unlink)
+    : path_(std::move(path)), detect_unlink_(detect_unlink) {
   fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   open_error_ = fd_ < 0 ? errno : 0;
 }
 
-CounterFile::CounterFile(CounterFile&& other) noexcept
-    : path_(std::move(other.path_)), fd_(other.fd_), open_error_(other.open_error_) {
+KeptOpenFile::KeptOpenFile(KeptOpenFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      fd_(other.fd_),
+      open_error_(other.open_error_),
+      detect_unlink_(other.detect_unlink_) {
   other.fd_ = -1;
 }
 
-CounterFile& CounterFile::operator=(CounterFile&& other) noexcept {
+KeptOpenFile& KeptOpenFile::operator=(KeptOpenFile&& other) noexcept {
   if (this != &other) {
     close_fd();
     path_ = std::move(other.path_);
     fd_ = other.fd_;
     open_error_ = other.open_error_;
+    detect_unlink_ = other.detect_unlink_;
     other.fd_ = -1;
   }
   return *this;
 }
 
-CounterFile::~CounterFile() { close_fd(); }
+KeptOpenFile::~KeptOpenFile() { close_fd(); }
 
-void CounterFile::close_fd() noexcept {
+void KeptOpenFile::close_fd() noexcept {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
 
-int CounterFile::read_u64(std::uint64_t& value) noexcept {
+int KeptOpenFile::read_prefix(char* buffer, std::size_t capacity, std::size_t& size) noexcept {
+  size = 0;
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (fd_ < 0) {
       fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
@@ -108,30 +114,37 @@ int CounterFile::read_u64(std::uint64_t& value) noexcept {
       }
       open_error_ = 0;
     }
-    std::array<char, 32> buffer{};
     ssize_t n = 0;
     do {
-      n = ::pread(fd_, buffer.data(), buffer.size() - 1, 0);
+      n = ::pread(fd_, buffer, capacity, 0);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
       const int error = errno;
-      close_fd();  // a vanished or broken file: reopen on the next read
-      if (attempt == 0 && (error == ENODEV || error == ESTALE)) continue;
+      close_fd();  // a vanished or broken file: reopen once
+      if (attempt == 0 && error != EACCES && error != EPERM) continue;
       return error;
     }
-    // An unlinked file keeps its old content behind an open descriptor: check it still exists.
+    // A regular file unlinked behind an open descriptor keeps its old content: check it still exists.
     struct stat st {};
-    if (::fstat(fd_, &st) == 0 && st.st_nlink == 0) {
+    if (detect_unlink_ && ::fstat(fd_, &st) == 0 && st.st_nlink == 0) {
       close_fd();
       if (attempt == 0) continue;
       return ENOENT;
     }
-    const auto parsed = parse_first_u64(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
-    if (!parsed) return EBADMSG;
-    value = *parsed;
+    size = static_cast<std::size_t>(n);
     return 0;
   }
   return EIO;
+}
+
+int CounterFile::read_u64(std::uint64_t& value) noexcept {
+  std::array<char, 32> buffer{};
+  std::size_t size = 0;
+  if (const int error = file_.read_prefix(buffer.data(), buffer.size(), size); error != 0) return error;
+  const auto parsed = parse_first_u64(std::string_view(buffer.data(), size));
+  if (!parsed) return EBADMSG;
+  value = *parsed;
+  return 0;
 }
 
 }  // namespace wattprint

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace wattprint {
 
@@ -28,31 +29,50 @@ std::optional<double> parse_double(std::string_view text) noexcept;
 /// `text` without leading and trailing whitespace.
 std::string_view trim(std::string_view text) noexcept;
 
-/// A file kept open and re-read from offset 0 on each read, as sysfs attributes are meant to be read.
-/// One pread per read; no allocation.
-class CounterFile {
+/// A file kept open and re-read from offset 0 on each read, as sysfs attributes and /proc files are meant
+/// to be read: one pread per read instead of open, read, read, close. A file that has vanished (read
+/// error, or, with `detect_unlink`, a regular file unlinked behind the descriptor) is reopened by path once.
+class KeptOpenFile {
  public:
-  CounterFile() = default;
-  explicit CounterFile(std::filesystem::path path);
-  CounterFile(CounterFile&& other) noexcept;
-  CounterFile& operator=(CounterFile&& other) noexcept;
-  CounterFile(const CounterFile&) = delete;
-  CounterFile& operator=(const CounterFile&) = delete;
-  ~CounterFile();
+  KeptOpenFile() = default;
+  explicit KeptOpenFile(std::filesystem::path path, bool detect_unlink = false);
+  KeptOpenFile(KeptOpenFile&& other) noexcept;
+  KeptOpenFile& operator=(KeptOpenFile&& other) noexcept;
+  KeptOpenFile(const KeptOpenFile&) = delete;
+  KeptOpenFile& operator=(const KeptOpenFile&) = delete;
+  ~KeptOpenFile();
 
   /// errno of the last open (0 when open).
   [[nodiscard]] int open_error() const { return open_error_; }
   [[nodiscard]] bool is_open() const { return fd_ >= 0; }
 
-  /// Reads the first unsigned integer of the file. Returns 0 on success, an errno value on a failed
-  /// read, or EBADMSG when the content is not a number. Reopens the file once if it had vanished.
-  int read_u64(std::uint64_t& value) noexcept;
+  /// Reads up to `capacity` bytes from offset 0 into `buffer`; `size` gets the byte count.
+  /// Returns 0 or an errno value. No allocation.
+  int read_prefix(char* buffer, std::size_t capacity, std::size_t& size) noexcept;
 
  private:
   void close_fd() noexcept;
   std::filesystem::path path_;
   int fd_ = -1;
   int open_error_ = 0;
+  bool detect_unlink_ = false;
+};
+
+/// An energy counter file (energy_uj): kept open, its first unsigned integer read on each call.
+class CounterFile {
+ public:
+  CounterFile() = default;
+  explicit CounterFile(std::filesystem::path path) : file_(std::move(path), true) {}
+
+  [[nodiscard]] int open_error() const { return file_.open_error(); }
+  [[nodiscard]] bool is_open() const { return file_.is_open(); }
+
+  /// Reads the first unsigned integer of the file. Returns 0 on success, an errno value on a failed
+  /// read, or EBADMSG when the content is not a number.
+  int read_u64(std::uint64_t& value) noexcept;
+
+ private:
+  KeptOpenFile file_;
 };
 
 }  // namespace wattprint
