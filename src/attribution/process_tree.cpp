@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <array>
+#include <string>
 #include <unordered_map>
 
 namespace wattprint {
@@ -12,8 +14,30 @@ ProcessTreeMonitor::ProcessTreeMonitor(ProcFs procfs, pid_t monitor_pid)
       monitor_pid_(monitor_pid),
       ticks_per_second_(static_cast<double>(::sysconf(_SC_CLK_TCK))),
       page_size_(static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE))) {
-  const auto self = procfs_.process_stat(monitor_pid_);
-  use_children_files_ = procfs_.children(monitor_pid_, self ? self->num_threads : 2).has_value();
+  const std::string pid = std::to_string(monitor_pid_);
+  own_children_ = KeptOpenFile(procfs_.root() / pid / "task" / pid / "children");
+  use_children_files_ = own_children_.is_open();
+}
+
+std::optional<ProcessStat> ProcessTreeMonitor::read_stat(pid_t pid, TrackedProcess* tracked) {
+  if (tracked == nullptr) return procfs_.process_stat(pid);
+  std::array<char, 1024> buffer{};
+  std::size_t size = 0;
+  if (tracked->stat.read_prefix(buffer.data(), buffer.size(), size) != 0) return std::nullopt;
+  return parse_process_stat(std::string_view(buffer.data(), size));
+}
+
+void ProcessTreeMonitor::append_children(pid_t pid, const ProcessStat& stat, TrackedProcess* tracked) {
+  if (tracked != nullptr && stat.num_threads <= 1) {
+    std::array<char, 4096> buffer{};
+    std::size_t size = 0;
+    if (tracked->children.read_prefix(buffer.data(), buffer.size(), size) == 0 && size < buffer.size()) {
+      parse_children(std::string_view(buffer.data(), size), frontier_);
+      return;
+    }
+  }
+  if (auto kids = procfs_.children(pid, stat.num_threads))
+    frontier_.insert(frontier_.end(), kids->begin(), kids->end());
 }
 
 void ProcessTreeMonitor::record_reaped(const struct rusage& usage) {
@@ -52,22 +76,33 @@ TreeUsage ProcessTreeMonitor::sample() {
     ++usage.processes;
   };
   if (use_children_files_) {
+    ++generation_;
     frontier_.clear();
-    const auto self = procfs_.process_stat(monitor_pid_);
-    children_.clear();
-    if (auto direct = procfs_.children(monitor_pid_, self ? self->num_threads : 2)) {
+    std::array<char, 4096> buffer{};
+    std::size_t size = 0;
+    if (own_children_.read_prefix(buffer.data(), buffer.size(), size) == 0 && size < buffer.size()) {
+      parse_children(std::string_view(buffer.data(), size), frontier_);
+    } else if (auto direct = procfs_.children(monitor_pid_, 1)) {
       frontier_ = std::move(*direct);
     }
     while (!frontier_.empty()) {
       const pid_t pid = frontier_.back();
       frontier_.pop_back();
-      const auto stat = procfs_.process_stat(pid);
-      if (!stat) continue;  // exited between the two reads; its time is in its parent's cutime or our rusage
-      add(*stat);
-      if (auto kids = procfs_.children(pid, stat->num_threads)) {
-        frontier_.insert(frontier_.end(), kids->begin(), kids->end());
+      auto it = tracked_.find(pid);
+      if (it == tracked_.end() && tracked_.size() < kMaxTrackedProcesses) {
+        const std::filesystem::path dir = procfs_.root() / std::to_string(pid);
+        TrackedProcess process{KeptOpenFile(dir / "stat"),
+                               KeptOpenFile(dir / "task" / std::to_string(pid) / "children"), 0};
+        it = tracked_.emplace(pid, std::move(process)).first;
       }
+      TrackedProcess* tracked = it == tracked_.end() ? nullptr : &it->second;
+      const auto stat = read_stat(pid, tracked);
+      if (!stat) continue;  // exited between the two reads; its time is in its parent's cutime or our rusage
+      if (tracked != nullptr) tracked->generation = generation_;
+      add(*stat);
+      append_children(pid, *stat, tracked);
     }
+    std::erase_if(tracked_, [this](const auto& entry) { return entry.second.generation != generation_; });
   } else {
     std::vector<ProcessStat> descendants;
     collect_descendants_by_scan(descendants);

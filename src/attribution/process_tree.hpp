@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "attribution/procfs.hpp"
@@ -43,8 +45,22 @@ class ProcessTreeMonitor {
  private:
   void collect_descendants_by_scan(std::vector<ProcessStat>& out) const;
 
+  /// Files of a process of the tree, kept open between samples (a descriptor of /proc/<pid> keeps pointing
+  /// at that process: after it is reaped, reads fail instead of reaching a new process with the same pid).
+  struct TrackedProcess {
+    KeptOpenFile stat;
+    KeptOpenFile children;  ///< of its main thread; used while it has one thread
+    std::uint64_t generation = 0;
+  };
+  static constexpr std::size_t kMaxTrackedProcesses = 256;  ///< beyond this, files are opened per read
+  std::optional<ProcessStat> read_stat(pid_t pid, TrackedProcess* tracked);
+  void append_children(pid_t pid, const ProcessStat& stat, TrackedProcess* tracked);
+
   ProcFs procfs_;
   pid_t monitor_pid_;
+  KeptOpenFile own_children_;  ///< the monitor's main thread: it forks the command and receives orphans
+  std::unordered_map<pid_t, TrackedProcess> tracked_;
+  std::uint64_t generation_ = 0;
   double ticks_per_second_;
   std::uint64_t page_size_;
   bool use_children_files_ = true;

@@ -1,6 +1,7 @@
 // /proc parsing: per-process stat fields (ticks, pages), machine CPU ticks and memory bytes.
 #include "attribution/procfs.hpp"
 
+#include <array>
 #include <charconv>
 #include <string>
 #include <system_error>
@@ -210,6 +211,27 @@ std::vector<ProcessStat> ProcFs::all_processes() const {
     if (auto stat = parse_process_stat(file.text)) result.push_back(*stat);
   }
   return result;
+}
+
+MachineUsageReader::MachineUsageReader(const ProcFs& procfs)
+    : stat_(procfs.root() / "stat"), meminfo_(procfs.root() / "meminfo") {}
+
+std::optional<MachineCpuTicks> MachineUsageReader::cpu_ticks() noexcept {
+  // The cpu line comes first and is shorter than 512 bytes (ten 20-digit numbers at most).
+  std::array<char, 512> buffer{};
+  std::size_t size = 0;
+  if (stat_.read_prefix(buffer.data(), buffer.size(), size) != 0) return std::nullopt;
+  return parse_machine_cpu_ticks(std::string_view(buffer.data(), size));
+}
+
+std::optional<MachineMemory> MachineUsageReader::memory() noexcept {
+  // MemTotal and MemAvailable are the first and third lines.
+  std::array<char, 512> buffer{};
+  std::size_t size = 0;
+  if (meminfo_.read_prefix(buffer.data(), buffer.size(), size) != 0) return std::nullopt;
+  std::string_view text(buffer.data(), size);
+  if (size == buffer.size()) text = text.substr(0, text.rfind('\n') + 1);  // drop a cut last line
+  return parse_meminfo(text);
 }
 
 }  // namespace wattprint

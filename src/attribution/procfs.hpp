@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "platform/text_file.hpp"
+
 namespace wattprint {
 
 /// The fields of /proc/<pid>/stat that attribution needs; times in clock ticks, rss in pages.
@@ -65,6 +67,19 @@ class ProcFs {
 
  private:
   std::filesystem::path root_;
+};
+
+/// Reads /proc/stat's cpu line and /proc/meminfo through descriptors kept open (one pread each per call;
+/// only the first bytes, where the wanted lines are, are read).
+class MachineUsageReader {
+ public:
+  explicit MachineUsageReader(const ProcFs& procfs);
+  std::optional<MachineCpuTicks> cpu_ticks() noexcept;
+  std::optional<MachineMemory> memory() noexcept;
+
+ private:
+  KeptOpenFile stat_;
+  KeptOpenFile meminfo_;
 };
 
 }  // namespace wattprint

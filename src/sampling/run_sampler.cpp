@@ -19,7 +19,7 @@ RunSampler::RunSampler(std::vector<std::unique_ptr<EnergyCounterSource>> sources
                        const ProcFs& procfs, const Clock& clock, Seconds interval)
     : sources_(std::move(sources)),
       tree_(tree),
-      procfs_(procfs),
+      machine_(procfs),
       clock_(clock),
       interval_(interval),
       counter_period_(interval),
@@ -64,8 +64,8 @@ void RunSampler::read_counters(double at_s) {
 void RunSampler::attribute(double at_s) {
   (void)at_s;
   const TreeUsage usage = tree_.sample();
-  const auto machine = procfs_.machine_cpu_ticks();
-  const auto memory = procfs_.machine_memory();
+  const auto machine = machine_.cpu_ticks();
+  const auto memory = machine_.memory();
   const double machine_busy_s = machine ? static_cast<double>(machine->busy) / ticks_per_second_ : 0.0;
 
   const double tree_delta = usage.cpu_s - last_tree_cpu_s_;

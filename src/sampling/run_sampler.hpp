@@ -74,7 +74,7 @@ class RunSampler {
   std::vector<std::vector<int>> errors_;
   std::vector<Channel> channels_;
   ProcessTreeMonitor& tree_;
-  const ProcFs& procfs_;
+  MachineUsageReader machine_;
   const Clock& clock_;
   Seconds interval_;
   Seconds counter_period_;
