@@ -110,7 +110,7 @@ Action add_estimate_command(CLI::App& app) {
   add_text_option(*cmd, "--json", flags->json_path, "Also write the report as JSON to FILE")
       ->type_name("FILE");
   add_footprint_flags(*cmd, flags->footprint);
-  add_hardware_flags(*cmd, flags->hardware);
+  add_hardware_flags(*cmd, flags->hardware, true);
   return [flags] { return execute(*flags); };
 }
 

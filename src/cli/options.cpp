@@ -43,7 +43,7 @@ void add_footprint_flags(CLI::App& app, FootprintFlags& flags) {
       ->group("Footprint");
 }
 
-void add_hardware_flags(CLI::App& app, HardwareFlags& flags) {
+void add_hardware_flags(CLI::App& app, HardwareFlags& flags, bool with_gpus) {
   const std::string group = "Estimator hardware";
   add_text_option(app, "--cpu", flags.cpu, "CPU model to look up in the TDP table (default: /proc/cpuinfo)")
       ->type_name("MODEL")
@@ -58,6 +58,7 @@ void add_hardware_flags(CLI::App& app, HardwareFlags& flags) {
                   "Memory in GB (2^30 bytes) for the estimate, e.g. what the job booked")
       ->type_name("GB")
       ->group(group);
+  if (!with_gpus) return;
   add_text_option(app, "--gpu", flags.gpu, "GPU model to look up in the TDP table (e.g. \"Tesla T4\")")
       ->type_name("MODEL")
       ->group(group);

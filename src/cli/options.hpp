@@ -33,7 +33,9 @@ struct HardwareFlags {
 };
 
 void add_footprint_flags(CLI::App& app, FootprintFlags& flags);
-void add_hardware_flags(CLI::App& app, HardwareFlags& flags);
+/// The estimator's CPU and memory flags, and with `with_gpus` its GPU flags (`wattprint estimate` only: a run
+/// will take its GPUs from the GPUs it measures).
+void add_hardware_flags(CLI::App& app, HardwareFlags& flags, bool with_gpus);
 
 /// Binds `--name VALUE` to an optional string (set only when given).
 CLI::Option* add_text_option(CLI::App& app, const std::string& name, std::optional<std::string>& target,

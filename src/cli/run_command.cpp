@@ -69,7 +69,6 @@ int execute(const RunFlags& flags) {
   EstimateInputs estimate;
   if (flags.hardware.cpu_usage)
     estimate.cpu_usage = parse_number("--cpu-usage", *flags.hardware.cpu_usage, 0, 1);
-  resolve_gpu_flags(flags.hardware, estimate);
   if (flags.json_path) check_writable_path("--json", *flags.json_path);
 
   const ProcFs procfs("/proc");
@@ -186,12 +185,15 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
          "Also write the full report as JSON to FILE (schema: docs/report-schema.md)")
       ->type_name("FILE");
   add_footprint_flags(*run, flags->footprint);
-  add_hardware_flags(*run, flags->hardware);
+  add_hardware_flags(*run, flags->hardware, false);
   // Everything from the first word that is not an option of wattprint (or after "--") is the command.
   run->prefix_command();
   run->footer("COMMAND [ARGS...] follows the options, after \"--\" if it could be mistaken for one.");
   return [run, flags, &command_after_separator] {
     for (const auto& word : run->remaining()) flags->command.push_back(word);
+    if (!flags->command.empty() && flags->command.front().size() > 1 && flags->command.front()[0] == '-') {
+      throw UsageError(fmt::format("run: unknown option '{}' (see wattprint run --help)", flags->command.front()));
+    }
     if (!flags->command.empty() && !command_after_separator.empty()) {
       throw UsageError(
           fmt::format("run: '{}' is not an option of wattprint run; put the command after \"--\"",
