@@ -43,8 +43,27 @@ configure_and_build() {  # $1 build dir, rest: extra cmake arguments
   cmake --build "$dir" -j "$JOBS"
 }
 
-run_tests() {  # $1 build dir
-  ctest --test-dir "$1" --output-on-failure -j "$JOBS" --timeout 300
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+run_tests() {  # $1 build dir; adds ctest's counts to TOTAL_PASSED / TOTAL_FAILED
+  local log status=0
+  log=$(mktemp)
+  ctest --test-dir "$1" --output-on-failure -j "$JOBS" --timeout 300 2>&1 | tee "$log" || status=$?
+  local summary total failed
+  summary=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+  rm -f "$log"
+  total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$summary")
+  failed=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$summary")
+  if [ -z "$summary" ] || [ "$total" = 0 ]; then
+    echo "build.sh: no test ran in $1" >&2
+    exit 1
+  fi
+  TOTAL_PASSED=$((TOTAL_PASSED + total - failed))
+  TOTAL_FAILED=$((TOTAL_FAILED + failed))
+  if [ "$status" != 0 ] || [ "$failed" != 0 ]; then
+    echo "tests: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
+    exit 1
+  fi
 }
 
 check_format() {
@@ -90,6 +109,7 @@ case "${1:-}" in
     check_format
     [ "${SKIP_TIDY:-0}" = 1 ] || check_tidy
     say "all checks passed"
+    echo "tests: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
     ;;
   *)
     sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2

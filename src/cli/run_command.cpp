@@ -192,7 +192,8 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
   return [run, flags, &command_after_separator] {
     for (const auto& word : run->remaining()) flags->command.push_back(word);
     if (!flags->command.empty() && flags->command.front().size() > 1 && flags->command.front()[0] == '-') {
-      throw UsageError(fmt::format("run: unknown option '{}' (see wattprint run --help)", flags->command.front()));
+      throw UsageError(
+          fmt::format("run: unknown option '{}' (see wattprint run --help)", flags->command.front()));
     }
     if (!flags->command.empty() && !command_after_separator.empty()) {
       throw UsageError(

@@ -64,8 +64,8 @@ TEST_F(ProcessTree, OrphansStayInTheTree) {
 }
 
 TEST_F(ProcessTree, PeakMemoryOfTheTreeFeedsTheEstimate) {
-  const json report =
-      run({"--interval", "0.1"}, "python3 -c 'import time\nx = bytearray(200 * 1024 * 1024)\ntime.sleep(1.0)'");
+  const json report = run({"--interval", "0.1"},
+                          "python3 -c 'import time\nx = bytearray(200 * 1024 * 1024)\ntime.sleep(1.0)'");
   const double peak = report.at("peak_memory_bytes").get<double>();
   EXPECT_GE(peak, 200.0 * 1024 * 1024);
   EXPECT_LE(peak, 300.0 * 1024 * 1024);
