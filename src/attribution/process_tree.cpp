@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <unordered_map>
@@ -70,7 +71,9 @@ TreeUsage ProcessTreeMonitor::sample() {
   TreeUsage usage;
   std::uint64_t ticks = 0;
   std::uint64_t pages = 0;
+  pids_.clear();
   const auto add = [&](const ProcessStat& stat) {
+    pids_.push_back(stat.pid);
     ticks += stat.utime + stat.stime + stat.cutime + stat.cstime;
     if (stat.state != 'Z') pages += stat.rss_pages;
     ++usage.processes;
@@ -108,6 +111,7 @@ TreeUsage ProcessTreeMonitor::sample() {
     collect_descendants_by_scan(descendants);
     for (const ProcessStat& stat : descendants) add(stat);
   }
+  std::sort(pids_.begin(), pids_.end());
   usage.cpu_s = static_cast<double>(ticks) / ticks_per_second_ + reaped_cpu_s_;
   usage.rss_bytes = pages * page_size_;
   return usage;

@@ -37,6 +37,8 @@ class ProcessTreeMonitor {
   void record_reaped(const struct rusage& usage);
 
   std::mutex& reap_mutex() { return mutex_; }
+  /// The live processes of the tree at the last sample(), sorted (for matching GPU process lists).
+  [[nodiscard]] const std::vector<pid_t>& last_pids() const { return pids_; }
   /// Largest single-process RSS reported by reaped children (ru_maxrss), in bytes.
   [[nodiscard]] std::uint64_t reaped_max_rss_bytes() const { return reaped_max_rss_bytes_; }
   /// False when /proc/<pid>/task/<tid>/children is missing and the slower /proc scan is used.
@@ -68,7 +70,7 @@ class ProcessTreeMonitor {
   double reaped_cpu_s_ = 0.0;
   std::uint64_t reaped_max_rss_bytes_ = 0;
   std::vector<pid_t> frontier_;  // reused between samples: no allocation once warm
-  std::vector<pid_t> children_;
+  std::vector<pid_t> pids_;
 };
 
 }  // namespace wattprint

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -15,10 +16,13 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "core/error.hpp"
+#include "attribution/gpu_selection.hpp"
+#include "methods/gpu.hpp"
 #include "methods/process.hpp"
 #include "platform/child_process.hpp"
 #include "report/json_report.hpp"
 #include "report/summary_text.hpp"
+#include "sources/gpu/gpu_sources.hpp"
 #include "sources/rapl/powercap_rapl.hpp"
 
 namespace wattprint::cli {
@@ -31,8 +35,53 @@ struct RunFlags {
   std::optional<std::string> interval;
   std::optional<std::string> sysfs_root;
   std::optional<std::string> json_path;
+  std::optional<std::string> gpus;
+  std::optional<std::string> nvml_library;
   std::vector<std::string> command;
 };
+
+/// Why no GPU could be measured, from the GPU families' statuses.
+std::string unusable_gpu_reason(const std::vector<SensorStatus>& statuses, std::size_t first, std::size_t last) {
+  std::string reason;
+  for (std::size_t i = first; i < last; ++i) {
+    const SensorStatus& status = statuses[i];
+    if (status.state == SensorStatus::State::Ok) continue;
+    reason += fmt::format("{}{}: {}", reason.empty() ? "no readable GPU (" : "; ", status.name, status.reason);
+  }
+  return reason.empty() ? "no GPU found" : reason + ")";
+}
+
+/// The estimator's GPUs: the run's devices, TDP from the table or else the enforced power limit, usage from
+/// the measured utilisation.
+void estimate_gpus(const std::vector<GpuEnergy>& gpus, const GpuSelection& selection, EstimateInputs& estimate) {
+  double watts = 0.0;
+  double utilisation = 0.0;
+  std::size_t with_utilisation = 0;
+  std::string models;
+  std::string sources;
+  for (std::size_t i = 0; i < gpus.size(); ++i) {
+    if (!selection.selected[i]) continue;
+    const GpuDevice& d = gpus[i].device;
+    GpuPowerModel model = resolve_gpu_power(d.name, std::nullopt);
+    if (model.fallback && d.power_limit) {
+      model.watts = d.power_limit->value;
+      model.source = fmt::format("{}: not in the embedded table, enforced power limit {} W", d.name, model.watts);
+    }
+    watts += model.watts;
+    models += (models.empty() ? "" : ", ") + d.name;
+    sources += (sources.empty() ? "" : "; ") + model.source;
+    if (gpus[i].mean_utilisation_percent) {
+      utilisation += *gpus[i].mean_utilisation_percent / 100.0;
+      ++with_utilisation;
+    }
+    ++estimate.gpus;
+  }
+  if (estimate.gpus == 0) return;
+  estimate.gpu.model = models;
+  estimate.gpu.watts = watts / estimate.gpus;
+  estimate.gpu.source = sources;
+  if (with_utilisation > 0) estimate.gpu_usage = utilisation / static_cast<double>(with_utilisation);
+}
 
 std::string unusable_rapl_reason(const std::vector<SensorStatus>& statuses) {
   for (const SensorStatus& status : statuses) {
@@ -83,11 +132,22 @@ int execute(const RunFlags& flags) {
 
   std::vector<std::unique_ptr<EnergyCounterSource>> sources;
   sources.push_back(std::make_unique<PowercapRaplSource>(sysfs_root));
-  for (const auto& source : sources) {
-    report.sensor_statuses.insert(report.sensor_statuses.end(), source->statuses().begin(),
-                                  source->statuses().end());
-  }
+  report.sensor_statuses = sources.back()->statuses();
   const std::string rapl_reason = unusable_rapl_reason(report.sensor_statuses);
+  GpuSourceOptions gpu_options;
+  if (flags.nvml_library) {
+    gpu_options.nvml_library = *flags.nvml_library;
+  } else if (const char* library = std::getenv("WATTPRINT_NVML_LIBRARY")) {
+    gpu_options.nvml_library = library;
+  }
+  const std::size_t gpu_status_first = report.sensor_statuses.size();
+  for (auto& gpu_source : open_gpu_sources(gpu_options)) {
+    report.sensor_statuses.insert(report.sensor_statuses.end(), gpu_source->statuses().begin(),
+                                  gpu_source->statuses().end());
+    sources.push_back(std::move(gpu_source));
+  }
+  const std::string gpu_reason =
+      unusable_gpu_reason(report.sensor_statuses, gpu_status_first, report.sensor_statuses.size());
 
   become_child_subreaper();
   ProcessTreeMonitor tree(procfs, ::getpid());
@@ -140,9 +200,22 @@ int execute(const RunFlags& flags) {
     estimate.memory_gb = static_cast<double>(m.peak_tree_rss_bytes) / kBytesPerGigabyte;
     estimate.memory_source = "peak resident memory of the command's processes";
   }
+  std::vector<GpuDevice> devices;
+  std::vector<bool> used_by_command;
+  for (const GpuEnergy& gpu : m.gpus) {
+    devices.push_back(gpu.device);
+    used_by_command.push_back(gpu.used_by_command);
+  }
+  std::optional<std::string> cuda_visible;
+  if (const char* value = std::getenv("CUDA_VISIBLE_DEVICES")) cuda_visible = std::string(value);
+  report.gpus = m.gpus;
+  report.gpu_selection = select_gpus(devices, flags.gpus, cuda_visible, used_by_command);
+  report.measured.gpu = selected_gpu_energy(m.gpus, report.gpu_selection);
+  estimate_gpus(m.gpus, report.gpu_selection, estimate);
+
   report.methods.push_back(estimate_method(estimate));
-  report.methods.push_back(process_method(m, rapl_reason));
-  report.methods.push_back(planned_method("gpu"));
+  report.methods.push_back(process_method(m, rapl_reason, selected_gpu_attributed(m.gpus, report.gpu_selection)));
+  report.methods.push_back(gpu_method(m.gpus, report.gpu_selection, gpu_reason));
   report.methods.push_back(planned_method("server"));
   report.methods.push_back(planned_method("server-minus-idle"));
   report.monitor = monitor_cost();
@@ -184,6 +257,17 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
          "--json", [flags](const std::string& v) { flags->json_path = v; },
          "Also write the full report as JSON to FILE (schema: docs/report-schema.md)")
       ->type_name("FILE");
+  run->add_option_function<std::string>(
+         "--gpus", [flags](const std::string& v) { flags->gpus = v; },
+         "The GPUs that belong to this run: indices or UUIDs, comma-separated (default: CUDA_VISIBLE_DEVICES, "
+         "else the GPUs the command used, else all)")
+      ->type_name("LIST")
+      ->group("GPUs");
+  run->add_option_function<std::string>(
+         "--nvml-library", [flags](const std::string& v) { flags->nvml_library = v; },
+         "The NVML library to load (default libnvidia-ml.so.1 from the driver; also WATTPRINT_NVML_LIBRARY)")
+      ->type_name("PATH")
+      ->group("GPUs");
   add_footprint_flags(*run, flags->footprint);
   add_hardware_flags(*run, flags->hardware, false);
   // Everything from the first word that is not an option of wattprint (or after "--") is the command.

@@ -9,7 +9,9 @@ namespace wattprint {
 /// Σ_intervals (RAPL package energy × the tree's share of busy CPU time) + Σ_intervals (DRAM energy × the
 /// tree's share of used memory). Unavailable without a readable package counter; `unavailable_reason`
 /// then says why (from the sensor statuses).
-MethodResult process_method(const RunMeasurement& measurement, const std::string& unavailable_reason);
+/// `gpu_attributed`: Σ over intervals of each run GPU's energy × the command's share of it (nullopt: no GPU).
+MethodResult process_method(const RunMeasurement& measurement, const std::string& unavailable_reason,
+                            std::optional<Joules> gpu_attributed = std::nullopt);
 
 /// The methods later versions add, reported as unavailable with the reason.
 MethodResult planned_method(const std::string& name);

@@ -117,6 +117,29 @@ json to_json(const RunReport& r) {
     sensors.push_back(s);
   }
   j["sensors"] = sensors;
+  json gpus = json::array();
+  for (std::size_t i = 0; i < r.gpus.size(); ++i) {
+    const GpuEnergy& gpu = r.gpus[i];
+    const GpuDevice& d = gpu.device;
+    const bool selected = i < r.gpu_selection.selected.size() && r.gpu_selection.selected[i];
+    gpus.push_back({{"name", fmt::format("{}.gpu-{}", d.family, d.index)},
+                    {"index", d.index},
+                    {"model", d.name},
+                    {"uuid", d.uuid},
+                    {"pci_bus_id", d.pci_bus_id},
+                    {"power_limit_w", d.power_limit ? json(d.power_limit->value) : json(nullptr)},
+                    {"energy_method", d.energy_method},
+                    {"kind", d.energy_is_counter ? "measured" : "measured (integrated power)"},
+                    {"in_run", selected},
+                    {"why", i < r.gpu_selection.reasons.size() ? r.gpu_selection.reasons[i] : ""},
+                    {"energy_j", gpu.energy.value},
+                    {"command_share_j", gpu.attributed.value},
+                    {"used_by_command", gpu.used_by_command},
+                    {"mean_utilisation_percent",
+                     gpu.mean_utilisation_percent ? json(*gpu.mean_utilisation_percent) : json(nullptr)}});
+  }
+  j["gpus"] = gpus;
+  j["gpu_selection"] = r.gpu_selection.rule.empty() ? json(nullptr) : json(r.gpu_selection.rule);
   j["sampling"] = {{"interval_s", r.interval_s}, {"counter_period_s", r.counter_period_s}};
   if (r.monitor) {
     j["monitor"] = {{"cpu_s", r.monitor->cpu_s}, {"peak_rss_bytes", r.monitor->peak_rss_bytes}};

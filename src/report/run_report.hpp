@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "attribution/gpu_selection.hpp"
 #include "footprint/carbon_intensity.hpp"
 #include "methods/method_result.hpp"
 #include "platform/host_info.hpp"
@@ -57,6 +58,8 @@ struct RunReport {
   std::vector<MethodResult> methods;  ///< all five, in method_names() order
   std::vector<SensorStatus> sensor_statuses;
   std::vector<SensorEnergy> sensor_energies;
+  std::vector<GpuEnergy> gpus;  ///< every readable GPU; gpu_selection says which belong to the run
+  GpuSelection gpu_selection;
   double interval_s = 0.0;
   double counter_period_s = 0.0;
   std::optional<MonitorCost> monitor;

@@ -113,6 +113,19 @@ std::string render_summary(const RunReport& r) {
     line("");
     line(measured.empty() ? "  measured, whole machine: nothing (no readable energy sensor)"
                           : "  measured, whole machine: " + measured);
+    if (!r.gpus.empty()) {
+      line(fmt::format("  GPUs ({}):", r.gpu_selection.rule));
+      for (std::size_t i = 0; i < r.gpus.size(); ++i) {
+        const GpuEnergy& gpu = r.gpus[i];
+        const bool in_run = i < r.gpu_selection.selected.size() && r.gpu_selection.selected[i];
+        line(fmt::format("    {} {}.gpu-{} {}: {}, {}{}", in_run ? "in run " : "left out", gpu.device.family,
+                         gpu.device.index, gpu.device.name, format_joules(gpu.energy.value),
+                         i < r.gpu_selection.reasons.size() ? r.gpu_selection.reasons[i] : "",
+                         gpu.mean_utilisation_percent
+                             ? fmt::format(", mean utilisation {:.0f}%", *gpu.mean_utilisation_percent)
+                             : ""));
+      }
+    }
   }
   bool header = false;
   for (const SensorStatus& s : r.sensor_statuses) {

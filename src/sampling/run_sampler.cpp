@@ -28,8 +28,19 @@ RunSampler::RunSampler(std::vector<std::unique_ptr<EnergyCounterSource>> sources
     const auto& infos = source->sensors();
     raw_.emplace_back(infos.size(), 0);
     errors_.emplace_back(infos.size(), 0);
+    auto* gpu_source = dynamic_cast<GpuSource*>(source.get());
+    if (gpu_source != nullptr) {
+      gpu_sources_.push_back(gpu_source);
+      gpu_activity_.emplace_back(gpu_source->devices().size());
+    }
     for (std::size_t i = 0; i < infos.size(); ++i) {
-      channels_.push_back({source.get(), i, CounterTrack(infos[i]), infos[i].component});
+      channels_.push_back({source.get(), i, CounterTrack(infos[i]), infos[i].component, 0});
+      if (gpu_source != nullptr) {
+        channels_.back().gpu = gpus_.size();
+        GpuTrack track{gpu_source, gpu_sources_.size() - 1, i, {}, {}, 0.0, 0};
+        track.result.device = gpu_source->devices().at(i);
+        gpus_.push_back(std::move(track));
+      }
       const double safe = channels_.back().track.safe_read_period_s();
       counter_period_ = Seconds(std::max(kMinCounterPeriodS, std::min(counter_period_.count(), safe)));
     }
@@ -57,6 +68,7 @@ void RunSampler::read_counters(double at_s) {
         channel.track.update(at_s, raw_[source_index][channel.index], errors_[source_index][channel.index]);
     if (channel.component == Component::CpuPackage) pending_package_ += added;
     if (channel.component == Component::Dram) pending_dram_ += added;
+    if (channel.component == Component::Gpu) gpus_[channel.gpu].pending += added;
   }
   ++result_.counter_reads;
 }
@@ -77,6 +89,19 @@ void RunSampler::attribute(double at_s) {
 
   result_.attributed_package += pending_package_ * cpu_share;
   result_.attributed_dram += pending_dram_ * mem_share;
+  for (std::size_t s = 0; s < gpu_sources_.size(); ++s) gpu_sources_[s]->sample_activity(gpu_activity_[s]);
+  for (GpuTrack& gpu : gpus_) {
+    const GpuActivity& activity = gpu_activity_[gpu.source_slot][gpu.device];
+    bool present = false;
+    const double share = gpu_share(activity, tree_.last_pids(), present);
+    gpu.result.attributed += gpu.pending * share;
+    gpu.result.used_by_command = gpu.result.used_by_command || present;
+    if (activity.utilisation_percent) {
+      gpu.utilisation_sum += *activity.utilisation_percent;
+      ++gpu.utilisation_samples;
+    }
+    gpu.pending = {};
+  }
   result_.package += pending_package_;
   result_.dram += pending_dram_;
   pending_package_ = {};
@@ -151,6 +176,15 @@ RunMeasurement RunSampler::finish() {
     if (channel.component == Component::CpuPackage) result_.have_package = true;
     if (channel.component == Component::Dram) result_.have_dram = true;
     if (channel.component == Component::Psys) result_.psys += channel.track.total();
+    if (channel.component == Component::Gpu) {
+      GpuTrack& gpu = gpus_[channel.gpu];
+      gpu.result.energy = channel.track.total();
+      gpu.result.degraded = channel.track.degraded_spans();
+      if (gpu.utilisation_samples > 0) {
+        gpu.result.mean_utilisation_percent = gpu.utilisation_sum / static_cast<double>(gpu.utilisation_samples);
+      }
+      result_.gpus.push_back(gpu.result);
+    }
   }
   return result_;
 }

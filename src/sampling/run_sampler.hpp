@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "core/clock.hpp"
 #include "core/units.hpp"
 #include "energy/counter_track.hpp"
+#include "sources/gpu/gpu_source.hpp"
 #include "sources/sensor.hpp"
 
 namespace wattprint {
@@ -21,6 +23,16 @@ namespace wattprint {
 struct SensorEnergy {
   SensorInfo info;
   Joules energy;
+  std::vector<DegradedSpan> degraded;
+};
+
+/// Energy of one GPU over the run, and the command's part of it.
+struct GpuEnergy {
+  GpuDevice device;
+  Joules energy;
+  Joules attributed;             ///< Σ over intervals of its energy × the tree's share of it
+  bool used_by_command = false;  ///< a process of the tree had a context on it
+  std::optional<double> mean_utilisation_percent;
   std::vector<DegradedSpan> degraded;
 };
 
@@ -37,6 +49,7 @@ struct RunMeasurement {
   Joules psys;                ///< platform energy (includes the packages; never added to them)
   Joules attributed_package;  ///< Σ over intervals of package energy × the tree's CPU-time share
   Joules attributed_dram;     ///< Σ over intervals of DRAM energy × the tree's memory share
+  std::vector<GpuEnergy> gpus;  ///< every usable GPU; the run's selection happens afterwards
   std::uint64_t counter_reads = 0;
   std::uint64_t intervals = 0;
   double counter_period_s = 0.0;  ///< how often counters were read (≤ interval, for wrap safety)
@@ -63,6 +76,16 @@ class RunSampler {
     std::size_t index;  // in the source's read order
     CounterTrack track;
     Component component;
+    std::size_t gpu = 0;  // index in gpus_ when component is Gpu
+  };
+  struct GpuTrack {
+    GpuSource* source;
+    std::size_t source_slot;  // index in gpu_sources_
+    std::size_t device;       // index in the source's devices()
+    Joules pending;
+    GpuEnergy result;
+    double utilisation_sum = 0.0;
+    std::size_t utilisation_samples = 0;
   };
   void loop();
   void read_counters(double at_s);
@@ -73,6 +96,9 @@ class RunSampler {
   std::vector<std::vector<std::uint64_t>> raw_;
   std::vector<std::vector<int>> errors_;
   std::vector<Channel> channels_;
+  std::vector<GpuSource*> gpu_sources_;
+  std::vector<std::vector<GpuActivity>> gpu_activity_;
+  std::vector<GpuTrack> gpus_;
   ProcessTreeMonitor& tree_;
   MachineUsageReader machine_;
   const Clock& clock_;

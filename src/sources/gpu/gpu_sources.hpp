@@ -1,0 +1,19 @@
+// Opens every GPU family wattprint supports; each reports its own status when absent.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sources/gpu/gpu_source.hpp"
+
+namespace wattprint {
+
+struct GpuSourceOptions {
+  std::string nvml_library;  ///< path or name of the NVML library; empty: libnvidia-ml.so.1
+};
+
+/// One source per GPU family, each with its statuses (found or not, and why).
+std::vector<std::unique_ptr<GpuSource>> open_gpu_sources(const GpuSourceOptions& options);
+
+}  // namespace wattprint
