@@ -33,11 +33,13 @@ std::vector<GpuListEntry> parse_gpu_list(const std::string& text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const auto comma = text.find(',', start);
-    const std::string item = trim_copy(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    const std::string item =
+        trim_copy(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (item.empty()) break;
     GpuListEntry entry;
     entry.text = item;
-    if (std::all_of(item.begin(), item.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+    if (std::all_of(item.begin(), item.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
       if (item.size() > 6) break;
       entry.kind = GpuListEntry::Kind::Index;
       entry.index = static_cast<unsigned>(std::stoul(item));
@@ -66,8 +68,12 @@ std::vector<bool> resolve(const std::vector<GpuDevice>& devices, const std::vect
     for (std::size_t i = 0; i < devices.size(); ++i) {
       const GpuDevice& d = devices[i];
       switch (entry.kind) {
-        case GpuListEntry::Kind::Index: found = d.index == entry.index; break;
-        case GpuListEntry::Kind::GpuUuid: found = !d.uuid.empty() && starts_with(d.uuid, entry.text); break;
+        case GpuListEntry::Kind::Index:
+          found = d.index == entry.index;
+          break;
+        case GpuListEntry::Kind::GpuUuid:
+          found = !d.uuid.empty() && starts_with(d.uuid, entry.text);
+          break;
         case GpuListEntry::Kind::MigUuid: {
           const auto parent = parent_of_legacy_mig(entry.text);
           found = parent && !d.uuid.empty() && d.uuid == *parent;
@@ -92,8 +98,10 @@ std::string join(const std::vector<std::string>& words) {
 
 }  // namespace
 
-GpuSelection select_gpus(const std::vector<GpuDevice>& devices, const std::optional<std::string>& explicit_list,
-                         const std::optional<std::string>& cuda_visible, const std::vector<bool>& used_by_command) {
+GpuSelection select_gpus(const std::vector<GpuDevice>& devices,
+                         const std::optional<std::string>& explicit_list,
+                         const std::optional<std::string>& cuda_visible,
+                         const std::vector<bool>& used_by_command) {
   GpuSelection selection;
   selection.selected.assign(devices.size(), false);
   selection.reasons.assign(devices.size(), "");
@@ -116,9 +124,10 @@ GpuSelection select_gpus(const std::vector<GpuDevice>& devices, const std::optio
   }
   if (cuda_visible) {
     const auto entries = parse_gpu_list(*cuda_visible);
-    const bool mig_only = !entries.empty() && std::all_of(entries.begin(), entries.end(), [](const GpuListEntry& e) {
-      return e.kind == GpuListEntry::Kind::MigUuid && !parent_of_legacy_mig(e.text);
-    });
+    const bool mig_only =
+        !entries.empty() && std::all_of(entries.begin(), entries.end(), [](const GpuListEntry& e) {
+          return e.kind == GpuListEntry::Kind::MigUuid && !parent_of_legacy_mig(e.text);
+        });
     if (!mig_only) {
       from_list(*cuda_visible, "CUDA_VISIBLE_DEVICES=" + *cuda_visible);
       return selection;
@@ -126,12 +135,14 @@ GpuSelection select_gpus(const std::vector<GpuDevice>& devices, const std::optio
     // MIG device UUIDs name a slice of a GPU this version cannot map to its parent: fall through to the
     // GPUs the command used.
   }
-  const bool any_used = std::find(used_by_command.begin(), used_by_command.end(), true) != used_by_command.end();
+  const bool any_used =
+      std::find(used_by_command.begin(), used_by_command.end(), true) != used_by_command.end();
   if (any_used) {
     selection.rule = "GPUs the command's processes used";
     for (std::size_t i = 0; i < devices.size(); ++i) {
       selection.selected[i] = i < used_by_command.size() && used_by_command[i];
-      selection.reasons[i] = selection.selected[i] ? "the command's processes used it" : "not used by the command";
+      selection.reasons[i] =
+          selection.selected[i] ? "the command's processes used it" : "not used by the command";
     }
     return selection;
   }

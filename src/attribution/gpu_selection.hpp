@@ -26,12 +26,14 @@ std::vector<GpuListEntry> parse_gpu_list(const std::string& text);
 struct GpuSelection {
   std::vector<bool> selected;        ///< parallel to the devices
   std::vector<std::string> reasons;  ///< why each device is in or out
-  std::string rule;                  ///< "--gpus 0,1", "CUDA_VISIBLE_DEVICES=1", "GPUs used by the command", "all GPUs"
+  std::string rule;  ///< "--gpus 0,1", "CUDA_VISIBLE_DEVICES=1", "GPUs used by the command", "all GPUs"
 };
 
 /// `explicit_list`: --gpus; `cuda_visible`: CUDA_VISIBLE_DEVICES (nullopt when unset); `used_by_command[i]`:
 /// the command's processes had a context on device i during the run.
-GpuSelection select_gpus(const std::vector<GpuDevice>& devices, const std::optional<std::string>& explicit_list,
-                         const std::optional<std::string>& cuda_visible, const std::vector<bool>& used_by_command);
+GpuSelection select_gpus(const std::vector<GpuDevice>& devices,
+                         const std::optional<std::string>& explicit_list,
+                         const std::optional<std::string>& cuda_visible,
+                         const std::vector<bool>& used_by_command);
 
 }  // namespace wattprint

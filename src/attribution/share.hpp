@@ -27,7 +27,8 @@ constexpr double memory_share(std::uint64_t tree_rss_bytes, std::uint64_t machin
 /// The tree's share of one GPU over an interval: its processes' SM utilisation over all processes' when the
 /// device reports per-process utilisation, else its share of the processes present (the whole GPU when the
 /// command is its only user). `tree_pids` must be sorted. `tree_present` tells whether the tree used it.
-inline double gpu_share(const GpuActivity& activity, const std::vector<pid_t>& tree_pids, bool& tree_present) {
+inline double gpu_share(const GpuActivity& activity, const std::vector<pid_t>& tree_pids,
+                        bool& tree_present) {
   double tree_sm = 0.0;
   double all_sm = 0.0;
   std::size_t tree_count = 0;

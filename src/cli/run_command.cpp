@@ -12,11 +12,11 @@
 #include <limits>
 #include <memory>
 
+#include "attribution/gpu_selection.hpp"
 #include "attribution/process_tree.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "core/error.hpp"
-#include "attribution/gpu_selection.hpp"
 #include "methods/gpu.hpp"
 #include "methods/process.hpp"
 #include "platform/child_process.hpp"
@@ -41,19 +41,22 @@ struct RunFlags {
 };
 
 /// Why no GPU could be measured, from the GPU families' statuses.
-std::string unusable_gpu_reason(const std::vector<SensorStatus>& statuses, std::size_t first, std::size_t last) {
+std::string unusable_gpu_reason(const std::vector<SensorStatus>& statuses, std::size_t first,
+                                std::size_t last) {
   std::string reason;
   for (std::size_t i = first; i < last; ++i) {
     const SensorStatus& status = statuses[i];
     if (status.state == SensorStatus::State::Ok) continue;
-    reason += fmt::format("{}{}: {}", reason.empty() ? "no readable GPU (" : "; ", status.name, status.reason);
+    reason +=
+        fmt::format("{}{}: {}", reason.empty() ? "no readable GPU (" : "; ", status.name, status.reason);
   }
   return reason.empty() ? "no GPU found" : reason + ")";
 }
 
 /// The estimator's GPUs: the run's devices, TDP from the table or else the enforced power limit, usage from
 /// the measured utilisation.
-void estimate_gpus(const std::vector<GpuEnergy>& gpus, const GpuSelection& selection, EstimateInputs& estimate) {
+void estimate_gpus(const std::vector<GpuEnergy>& gpus, const GpuSelection& selection,
+                   EstimateInputs& estimate) {
   double watts = 0.0;
   double utilisation = 0.0;
   std::size_t with_utilisation = 0;
@@ -65,7 +68,8 @@ void estimate_gpus(const std::vector<GpuEnergy>& gpus, const GpuSelection& selec
     GpuPowerModel model = resolve_gpu_power(d.name, std::nullopt);
     if (model.fallback && d.power_limit) {
       model.watts = d.power_limit->value;
-      model.source = fmt::format("{}: not in the embedded table, enforced power limit {} W", d.name, model.watts);
+      model.source =
+          fmt::format("{}: not in the embedded table, enforced power limit {} W", d.name, model.watts);
     }
     watts += model.watts;
     models += (models.empty() ? "" : ", ") + d.name;
@@ -214,7 +218,8 @@ int execute(const RunFlags& flags) {
   estimate_gpus(m.gpus, report.gpu_selection, estimate);
 
   report.methods.push_back(estimate_method(estimate));
-  report.methods.push_back(process_method(m, rapl_reason, selected_gpu_attributed(m.gpus, report.gpu_selection)));
+  report.methods.push_back(
+      process_method(m, rapl_reason, selected_gpu_attributed(m.gpus, report.gpu_selection)));
   report.methods.push_back(gpu_method(m.gpus, report.gpu_selection, gpu_reason));
   report.methods.push_back(planned_method("server"));
   report.methods.push_back(planned_method("server-minus-idle"));
@@ -259,7 +264,8 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
       ->type_name("FILE");
   run->add_option_function<std::string>(
          "--gpus", [flags](const std::string& v) { flags->gpus = v; },
-         "The GPUs that belong to this run: indices or UUIDs, comma-separated (default: CUDA_VISIBLE_DEVICES, "
+         "The GPUs that belong to this run: indices or UUIDs, comma-separated (default: "
+         "CUDA_VISIBLE_DEVICES, "
          "else the GPUs the command used, else all)")
       ->type_name("LIST")
       ->group("GPUs");

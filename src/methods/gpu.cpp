@@ -19,7 +19,8 @@ std::optional<Joules> selected_gpu_energy(const std::vector<GpuEnergy>& gpus, co
   return total;
 }
 
-std::optional<Joules> selected_gpu_attributed(const std::vector<GpuEnergy>& gpus, const GpuSelection& selection) {
+std::optional<Joules> selected_gpu_attributed(const std::vector<GpuEnergy>& gpus,
+                                              const GpuSelection& selection) {
   std::optional<Joules> total;
   for (std::size_t i = 0; i < gpus.size(); ++i) {
     if (is_selected(selection, i)) total = total.value_or(Joules{}) + gpus[i].attributed;
@@ -32,8 +33,9 @@ MethodResult gpu_method(const std::vector<GpuEnergy>& gpus, const GpuSelection& 
   MethodResult result;
   result.name = "gpu";
   result.provenance = Provenance::Measured;
-  result.basis = "energy of the run's GPUs, whole devices (energy counter where the GPU has one, else integrated "
-                 "power)";
+  result.basis =
+      "energy of the run's GPUs, whole devices (energy counter where the GPU has one, else integrated "
+      "power)";
   if (gpus.empty()) {
     result.reason = unavailable_reason.empty() ? "no readable GPU" : unavailable_reason;
     return result;

@@ -19,6 +19,7 @@ MethodResult gpu_method(const std::vector<GpuEnergy>& gpus, const GpuSelection& 
 std::optional<Joules> selected_gpu_energy(const std::vector<GpuEnergy>& gpus, const GpuSelection& selection);
 
 /// Σ the command's attributed part of the selected GPUs, nullopt when none is selected.
-std::optional<Joules> selected_gpu_attributed(const std::vector<GpuEnergy>& gpus, const GpuSelection& selection);
+std::optional<Joules> selected_gpu_attributed(const std::vector<GpuEnergy>& gpus,
+                                              const GpuSelection& selection);
 
 }  // namespace wattprint

@@ -181,7 +181,8 @@ RunMeasurement RunSampler::finish() {
       gpu.result.energy = channel.track.total();
       gpu.result.degraded = channel.track.degraded_spans();
       if (gpu.utilisation_samples > 0) {
-        gpu.result.mean_utilisation_percent = gpu.utilisation_sum / static_cast<double>(gpu.utilisation_samples);
+        gpu.result.mean_utilisation_percent =
+            gpu.utilisation_sum / static_cast<double>(gpu.utilisation_samples);
       }
       result_.gpus.push_back(gpu.result);
     }

@@ -44,11 +44,11 @@ struct RunMeasurement {
   std::vector<SensorEnergy> sensors;
   bool have_package = false;  ///< at least one package counter read
   bool have_dram = false;
-  Joules package;             ///< Σ top-level package zones
-  Joules dram;                ///< Σ dram zones
-  Joules psys;                ///< platform energy (includes the packages; never added to them)
-  Joules attributed_package;  ///< Σ over intervals of package energy × the tree's CPU-time share
-  Joules attributed_dram;     ///< Σ over intervals of DRAM energy × the tree's memory share
+  Joules package;               ///< Σ top-level package zones
+  Joules dram;                  ///< Σ dram zones
+  Joules psys;                  ///< platform energy (includes the packages; never added to them)
+  Joules attributed_package;    ///< Σ over intervals of package energy × the tree's CPU-time share
+  Joules attributed_dram;       ///< Σ over intervals of DRAM energy × the tree's memory share
   std::vector<GpuEnergy> gpus;  ///< every usable GPU; the run's selection happens afterwards
   std::uint64_t counter_reads = 0;
   std::uint64_t intervals = 0;

@@ -24,7 +24,7 @@ struct GpuDevice {
   /// How its energy is obtained: "energy counter (nvmlDeviceGetTotalEnergyConsumption, mJ)", or a power
   /// reading integrated over time ("instantaneous power field 186, integrated").
   std::string energy_method;
-  bool energy_is_counter = false;    ///< true: hardware counter; false: integrated power samples
+  bool energy_is_counter = false;  ///< true: hardware counter; false: integrated power samples
 };
 
 /// A process's use of one GPU over the last sampling period.
