@@ -49,6 +49,17 @@ MethodResult gpu_method(const std::vector<GpuEnergy>& gpus, const GpuSelection& 
   result.it_energy = *energy;
   result.components.gpu = *energy;
   result.assumptions.emplace_back("GPUs of the run", selection.rule);
+  std::optional<Joules> sampled;
+  for (std::size_t i = 0; i < gpus.size(); ++i) {
+    if (!is_selected(selection, i) || !gpus[i].sampled_every_5s) continue;
+    sampled = sampled.value_or(Joules{}) + *gpus[i].sampled_every_5s;
+  }
+  if (sampled) {
+    result.assumptions.emplace_back(
+        "power sampled every 5 s (the study's nvidia-smi method) would give",
+        fmt::format("{:.1f} J ({:+.1f}% against the counter)", sampled->value,
+                    energy->value > 0 ? (sampled->value / energy->value - 1.0) * 100.0 : 0.0));
+  }
   for (std::size_t i = 0; i < gpus.size(); ++i) {
     if (!is_selected(selection, i)) continue;
     const GpuDevice& d = gpus[i].device;

@@ -15,6 +15,24 @@ namespace {
 constexpr double kMinCounterPeriodS = 0.001;
 }
 
+void FiveSecondPowerSampling::observe(double at_s, Watts power) {
+  if (!have_power_) {
+    window_power_w_ = power.value;  // the first window starts with the first power seen
+    have_power_ = true;
+  }
+  while (at_s >= next_mark_s_) {
+    sampled_j_ += window_power_w_ * kWindowS;
+    window_power_w_ = power.value;
+    next_mark_s_ += kWindowS;
+  }
+}
+
+std::optional<Joules> FiveSecondPowerSampling::finish(double duration_s) const {
+  if (!have_power_) return std::nullopt;
+  const double window_start = next_mark_s_ - kWindowS;
+  return Joules{sampled_j_ + window_power_w_ * std::max(0.0, duration_s - window_start)};
+}
+
 RunSampler::RunSampler(std::vector<std::unique_ptr<EnergyCounterSource>> sources, ProcessTreeMonitor& tree,
                        const ProcFs& procfs, const Clock& clock, Seconds interval)
     : sources_(std::move(sources)),
@@ -37,7 +55,10 @@ RunSampler::RunSampler(std::vector<std::unique_ptr<EnergyCounterSource>> sources
       channels_.push_back({source.get(), i, CounterTrack(infos[i]), infos[i].component, 0});
       if (gpu_source != nullptr) {
         channels_.back().gpu = gpus_.size();
-        GpuTrack track{gpu_source, gpu_sources_.size() - 1, i, {}, {}, 0.0, 0};
+        GpuTrack track{};
+        track.source = gpu_source;
+        track.source_slot = gpu_sources_.size() - 1;
+        track.device = i;
         track.result.device = gpu_source->devices().at(i);
         gpus_.push_back(std::move(track));
       }
@@ -68,7 +89,12 @@ void RunSampler::read_counters(double at_s) {
         channel.track.update(at_s, raw_[source_index][channel.index], errors_[source_index][channel.index]);
     if (channel.component == Component::CpuPackage) pending_package_ += added;
     if (channel.component == Component::Dram) pending_dram_ += added;
-    if (channel.component == Component::Gpu) gpus_[channel.gpu].pending += added;
+    if (channel.component == Component::Gpu) {
+      GpuTrack& gpu = gpus_[channel.gpu];
+      gpu.pending += added;
+      if (at_s > gpu.last_read_s) gpu.five_second.observe(at_s, Watts{added.value / (at_s - gpu.last_read_s)});
+      gpu.last_read_s = at_s;
+    }
   }
   ++result_.counter_reads;
 }
@@ -180,6 +206,7 @@ RunMeasurement RunSampler::finish() {
       GpuTrack& gpu = gpus_[channel.gpu];
       gpu.result.energy = channel.track.total();
       gpu.result.degraded = channel.track.degraded_spans();
+      gpu.result.sampled_every_5s = gpu.five_second.finish(at_s);
       if (gpu.utilisation_samples > 0) {
         gpu.result.mean_utilisation_percent =
             gpu.utilisation_sum / static_cast<double>(gpu.utilisation_samples);

@@ -33,7 +33,27 @@ struct GpuEnergy {
   Joules attributed;             ///< Σ over intervals of its energy × the tree's share of it
   bool used_by_command = false;  ///< a process of the tree had a context on it
   std::optional<double> mean_utilisation_percent;
+  /// What sampling its power every 5 s and multiplying by 5 s (the study's nvidia-smi procedure) gives for
+  /// the same run; nullopt for runs too short to hold one power reading.
+  std::optional<Joules> sampled_every_5s;
   std::vector<DegradedSpan> degraded;
+};
+
+/// The study's manual GPU method, replayed from the readings: the power seen at the start of each 5-s window
+/// × the window's length. Power is the energy counter's slope over the last read period.
+class FiveSecondPowerSampling {
+ public:
+  static constexpr double kWindowS = 5.0;
+  /// A reading at `at_s` with the power over the period just ended.
+  void observe(double at_s, Watts power);
+  /// The estimate for a run of `duration_s`; nullopt when no power was seen.
+  [[nodiscard]] std::optional<Joules> finish(double duration_s) const;
+
+ private:
+  bool have_power_ = false;
+  double window_power_w_ = 0.0;
+  double next_mark_s_ = kWindowS;
+  double sampled_j_ = 0.0;
 };
 
 /// Everything measured during one run. Memory stays constant whatever the run's length.
@@ -84,6 +104,8 @@ class RunSampler {
     std::size_t device;       // index in the source's devices()
     Joules pending;
     GpuEnergy result;
+    FiveSecondPowerSampling five_second;
+    double last_read_s = 0.0;
     double utilisation_sum = 0.0;
     std::size_t utilisation_samples = 0;
   };

@@ -182,3 +182,21 @@ TEST(RunSamplerGpu, AttributesTheTreesShareOfEachInterval) {
 
 }  // namespace
 }  // namespace wattprint
+
+namespace wattprint {
+namespace {
+
+TEST(FiveSecondPowerSampling, ReplaysTheStudysProcedure) {
+  // Readings every second; the power over the second just ended is 10 W up to t = 7 s, then 20 W.
+  //   window [0, 5):   the first power seen, 10 W      → 50 J
+  //   window [5, 10):  the power at t = 5, 10 W        → 50 J
+  //   window [10, 12): the power at t = 10, 20 W × 2 s → 40 J      total 140 J (the counter: 170 J)
+  FiveSecondPowerSampling sampling;
+  for (int t = 1; t <= 12; ++t) sampling.observe(t, Watts{t <= 7 ? 10.0 : 20.0});
+  ASSERT_TRUE(sampling.finish(12.0));
+  EXPECT_DOUBLE_EQ(sampling.finish(12.0)->value, 140.0);
+  EXPECT_FALSE(FiveSecondPowerSampling{}.finish(3.0));
+}
+
+}  // namespace
+}  // namespace wattprint
