@@ -139,6 +139,7 @@ int execute(const RunFlags& flags) {
   report.sensor_statuses = sources.back()->statuses();
   const std::string rapl_reason = unusable_rapl_reason(report.sensor_statuses);
   GpuSourceOptions gpu_options;
+  gpu_options.sysfs_root = sysfs_root;
   if (flags.nvml_library) {
     gpu_options.nvml_library = *flags.nvml_library;
   } else if (const char* library = std::getenv("WATTPRINT_NVML_LIBRARY")) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -11,6 +12,7 @@
 #include "cli/options.hpp"
 #include "methods/estimate.hpp"
 #include "platform/host_info.hpp"
+#include "sources/gpu/gpu_sources.hpp"
 #include "sources/rapl/powercap_rapl.hpp"
 
 namespace wattprint::cli {
@@ -19,6 +21,7 @@ namespace {
 
 struct SensorsFlags {
   std::optional<std::string> sysfs_root;
+  std::optional<std::string> nvml_library;
 };
 
 void print_row(const std::string& name, const std::string& state, const std::string& detail,
@@ -72,9 +75,26 @@ int execute(const SensorsFlags& flags) {
   print_row("model.cpu", cpu.fallback ? "fallback" : "ok", cpu.source,
             cpu.fallback ? "give --cpu MODEL or --cpu-tdp W (or cpu / cpu_tdp in the config)" : "");
 
+  GpuSourceOptions gpu_options;
+  gpu_options.sysfs_root = root;
+  if (flags.nvml_library) {
+    gpu_options.nvml_library = *flags.nvml_library;
+  } else if (const char* library = std::getenv("WATTPRINT_NVML_LIBRARY")) {
+    gpu_options.nvml_library = library;
+  }
+  for (const auto& gpu_source : open_gpu_sources(gpu_options)) {
+    for (const SensorStatus& status : gpu_source->statuses()) {
+      std::string detail = status.state == SensorStatus::State::Ok ? status.path : status.reason;
+      for (std::size_t i = 0; i < gpu_source->sensors().size(); ++i) {
+        if (gpu_source->sensors()[i].name != status.name) continue;
+        const GpuDevice& d = gpu_source->devices()[i];
+        detail = fmt::format("{} {} {}: {}{}", d.name, d.uuid, d.pci_bus_id, d.energy_method,
+                             d.power_limit ? fmt::format(", power limit {:.0f} W", d.power_limit->value) : "");
+      }
+      print_row(status.name, state_name(status.state), detail, status.remedy);
+    }
+  }
   constexpr const char* kLater = "not supported by this version of wattprint yet";
-  print_row("nvml", "planned", std::string("NVIDIA GPUs (libnvidia-ml.so.1): ") + kLater);
-  print_row("amdgpu", "planned", std::string("AMD GPUs (hwmon, ROCm SMI): ") + kLater);
   print_row("ipmi.dcmi", "planned", std::string("whole-server power from the BMC: ") + kLater);
   print_row("redfish", "planned", std::string("whole-server power over Redfish: ") + kLater);
   return 0;
@@ -88,6 +108,9 @@ Action add_sensors_command(CLI::App& app) {
       "sensors", "List every energy source wattprint knows: found or not, readable or not, and the remedy");
   add_text_option(*cmd, "--sysfs-root", flags->sysfs_root, "Read this directory in place of /sys")
       ->type_name("DIR");
+  add_text_option(*cmd, "--nvml-library", flags->nvml_library,
+                  "The NVML library to load (default libnvidia-ml.so.1; also WATTPRINT_NVML_LIBRARY)")
+      ->type_name("PATH");
   return [flags] { return execute(*flags); };
 }
 

@@ -10,7 +10,8 @@
 namespace wattprint {
 
 struct GpuSourceOptions {
-  std::string nvml_library;  ///< path or name of the NVML library; empty: libnvidia-ml.so.1
+  std::string nvml_library;       ///< path or name of the NVML library; empty: libnvidia-ml.so.1
+  std::string sysfs_root = "/sys";  ///< for amdgpu hwmon
 };
 
 /// One source per GPU family, each with its statuses (found or not, and why).
