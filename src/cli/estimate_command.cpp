@@ -30,9 +30,10 @@ int execute(const EstimateFlags& flags) {
   constexpr double kMax = std::numeric_limits<double>::max();
   if (!flags.runtime) throw UsageError("--runtime is required (seconds, or with a unit: 90m, 2h, 1h30m)");
   const auto seconds = parse_duration_seconds(*flags.runtime);
-  if (!seconds) {
-    throw UsageError(fmt::format(
-        "--runtime: '{}' is not a duration (seconds, or with a unit: 90m, 2h, 1h30m)", *flags.runtime));
+  if (!seconds || *seconds <= 0.0) {
+    throw UsageError(
+        fmt::format("--runtime: '{}' is not a positive duration (seconds, or with a unit: 90m, 2h, 1h30m)",
+                    *flags.runtime));
   }
   const ConfigValues config = load_configuration(flags.footprint);
   RunReport report;
@@ -51,7 +52,7 @@ int execute(const EstimateFlags& flags) {
   const std::string model = flags.hardware.cpu.value_or(config.cpu.value_or(report.host.cpu_model));
   in.cpu = resolve_cpu_power(model, cpu_tdp, report.host.cores_per_socket);
   if (flags.cores) {
-    in.cores_used = parse_number("--cores", *flags.cores, 0.0, 1e6);
+    in.cores_used = parse_number("--cores", *flags.cores, 1e-3, 1e6);
     in.cores_source = "--cores";
   } else if (in.cpu.cores > 0) {
     in.cores_used = in.cpu.cores;

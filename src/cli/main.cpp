@@ -17,6 +17,28 @@ namespace wattprint::cli {
 const char* version() { return WATTPRINT_VERSION; }
 }  // namespace wattprint::cli
 
+namespace {
+
+/// The "--" that ends wattprint's own options in `wattprint [OPTIONS] run [OPTIONS] -- COMMAND`: the first
+/// one met while scanning options and their values. A "--" after the command's first word belongs to the
+/// command (`wattprint run git diff -- file`).
+std::vector<std::string>::iterator find_command_separator(std::vector<std::string>& words,
+                                                          const CLI::App& run) {
+  auto it = std::find(words.begin(), words.end(), "run");
+  if (it == words.end()) return std::find(words.begin(), words.end(), "--");
+  for (++it; it != words.end(); ++it) {
+    if (*it == "--") return it;
+    if (it->size() < 2 || (*it)[0] != '-') return words.end();  // the command's first word
+    if (it->find('=') != std::string::npos) continue;           // --option=value
+    const CLI::Option* option = run.get_option_no_throw(*it);
+    if (option != nullptr && option->get_expected_min() > 0 && std::next(it) != words.end())
+      ++it;  // its value
+  }
+  return words.end();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace wattprint::cli;
   CLI::App app{
@@ -35,7 +57,7 @@ int main(int argc, char** argv) {
   // "wattprint run [OPTIONS] -- COMMAND...": everything after the first "--" is the command, untouched.
   std::vector<std::string> words(argv + 1, argv + argc);
   std::vector<std::string> after_separator;
-  const auto separator = std::find(words.begin(), words.end(), "--");
+  const auto separator = find_command_separator(words, *app.get_subcommand("run"));
   if (separator != words.end()) {
     after_separator.assign(separator + 1, words.end());
     command_after_separator = after_separator;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "platform/text_file.hpp"
+#include "reference/reference_data.hpp"
 
 namespace wattprint::cli {
 
@@ -116,11 +118,19 @@ Footprint resolve_footprint(const FootprintFlags& flags, const ConfigValues& con
   CarbonIntensityRequest request;
   request.intensity_flag = flags.carbon_intensity;
   request.country_flag = flags.country;
+  // The later configuration file wins; within one file carbon_intensity wins over country.
   request.intensity_config = config.carbon_intensity;
   request.country_config = config.country;
-  if (config.carbon_intensity) {
+  if (config.carbon_intensity && config.country) {
+    const auto position = [&config](const std::string& key) {
+      const auto& files = config.files_read;
+      return std::find(files.begin(), files.end(), config.origin.at(key)) - files.begin();
+    };
+    if (position("country") > position("carbon_intensity")) request.intensity_config.reset();
+  }
+  if (request.intensity_config) {
     request.config_file = config.origin.at("carbon_intensity");
-  } else if (config.country) {
+  } else if (request.country_config) {
     request.config_file = config.origin.at("country");
   }
   TimeZoneSource tz;
@@ -131,14 +141,19 @@ Footprint resolve_footprint(const FootprintFlags& flags, const ConfigValues& con
 
 void check_writable_path(const std::string& option, const std::string& path) {
   namespace fs = std::filesystem;
-  const fs::path parent = fs::absolute(fs::path(path)).parent_path();
+  const fs::path target = fs::absolute(fs::path(path));
+  const fs::path parent = target.parent_path();
   std::error_code ec;
+  if (fs::is_directory(target, ec)) throw UsageError(fmt::format("{}: {} is a directory", option, path));
   if (!fs::is_directory(parent, ec)) {
     throw UsageError(fmt::format("{}: directory {} does not exist", option, parent.string()));
   }
   if (::access(parent.c_str(), W_OK) != 0) {
     throw UsageError(
         fmt::format("{}: cannot write in {}: {}", option, parent.string(), std::strerror(errno)));
+  }
+  if (fs::exists(target, ec) && ::access(target.c_str(), W_OK) != 0) {
+    throw UsageError(fmt::format("{}: cannot overwrite {}: {}", option, path, std::strerror(errno)));
   }
 }
 
@@ -155,6 +170,23 @@ void resolve_gpu_flags(const HardwareFlags& flags, EstimateInputs& inputs) {
   std::optional<double> tdp;
   if (flags.gpu_tdp) tdp = parse_number("--gpu-tdp", *flags.gpu_tdp, 1e-9, kMax);
   inputs.gpu = resolve_gpu_power(flags.gpu.value_or(""), tdp);
+  if (inputs.gpu.fallback && flags.gpu) {
+    // A GPU typed by the user: a short name ("A100") fits several models; say which rather than guess.
+    const std::string wanted = reference::normalise_model_name(*flags.gpu);
+    std::string candidates;
+    std::size_t count = 0;
+    for (const auto& spec : reference::gpu_specs()) {
+      if (reference::normalise_model_name(spec.model).find(wanted) == std::string::npos) continue;
+      if (++count <= 8)
+        candidates += fmt::format("{}\"{}\" ({} W)", candidates.empty() ? "" : ", ", spec.model, spec.tdp_w);
+    }
+    if (count > 0) {
+      throw UsageError(fmt::format("--gpu: '{}' fits several models: {}{}; give one of them or --gpu-tdp W",
+                                   *flags.gpu, candidates, count > 8 ? ", …" : ""));
+    }
+    throw UsageError(fmt::format(
+        "--gpu: '{}' is not in the embedded GPU table; give its TDP with --gpu-tdp W", *flags.gpu));
+  }
   if (flags.gpu_usage) inputs.gpu_usage = parse_number("--gpu-usage", *flags.gpu_usage, 0.0, 1.0);
 }
 

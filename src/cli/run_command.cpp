@@ -11,6 +11,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <system_error>
 
 #include "attribution/gpu_selection.hpp"
 #include "attribution/process_tree.hpp"
@@ -115,6 +116,10 @@ int execute(const RunFlags& flags) {
   double interval_s = config.interval_s.value_or(1.0);
   if (flags.interval) interval_s = parse_number("--interval", *flags.interval, 0.001, 86400.0);
   const std::string sysfs_root = flags.sysfs_root.value_or(config.sysfs_root.value_or("/sys"));
+  if (std::error_code ec; !std::filesystem::is_directory(sysfs_root, ec)) {
+    throw UsageError(fmt::format("{}: {} is not a directory",
+                                 flags.sysfs_root ? "--sysfs-root" : "config sysfs_root", sysfs_root));
+  }
   std::optional<double> cpu_tdp = config.cpu_tdp_w;
   if (flags.hardware.cpu_tdp) cpu_tdp = parse_number("--cpu-tdp", *flags.hardware.cpu_tdp, 1e-9, kMax);
   std::optional<double> memory_gb = config.memory_gb;
@@ -219,6 +224,12 @@ int execute(const RunFlags& flags) {
   estimate_gpus(m.gpus, report.gpu_selection, estimate);
 
   report.methods.push_back(estimate_method(estimate));
+  if (!report.error.empty()) {
+    // Nothing ran: the few milliseconds between fork and the failed exec are not the command's footprint.
+    report.methods.back() = MethodResult{};
+    report.methods.back().name = "estimate";
+    report.methods.back().reason = "the command did not start (" + report.error + ")";
+  }
   report.methods.push_back(
       process_method(m, rapl_reason, selected_gpu_attributed(m.gpus, report.gpu_selection)));
   report.methods.push_back(gpu_method(m.gpus, report.gpu_selection, gpu_reason));

@@ -88,8 +88,9 @@ int execute(const SensorsFlags& flags) {
       for (std::size_t i = 0; i < gpu_source->sensors().size(); ++i) {
         if (gpu_source->sensors()[i].name != status.name) continue;
         const GpuDevice& d = gpu_source->devices()[i];
-        detail = fmt::format("{} {} {}: {}{}", d.name, d.uuid, d.pci_bus_id, d.energy_method,
-                             d.power_limit ? fmt::format(", power limit {:.0f} W", d.power_limit->value) : "");
+        detail =
+            fmt::format("{} {} {}: {}{}", d.name, d.uuid, d.pci_bus_id, d.energy_method,
+                        d.power_limit ? fmt::format(", power limit {:.0f} W", d.power_limit->value) : "");
       }
       print_row(status.name, state_name(status.state), detail, status.remedy);
     }

@@ -59,7 +59,8 @@ void apply(const fs::path& file, const toml::table& table, ConfigValues& out) {
       out.country = string_of(file, node, key);
     } else if (key == "interval") {
       const double v = number_of(file, node, key);
-      if (!(v > 0.0)) fail(file, where, "'interval' must be more than 0 seconds");
+      if (!(v >= 0.001 && v <= 86400.0))
+        fail(file, where, "'interval' must be between 0.001 and 86400 seconds");
       out.interval_s = v;
     } else if (key == "sysfs_root") {
       out.sysfs_root = string_of(file, node, key);

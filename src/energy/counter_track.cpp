@@ -9,6 +9,8 @@ namespace wattprint {
 
 namespace {
 constexpr double kDefaultPlausibleWatts = 1000.0;
+// constraint_*_max_power_uw is often the long-term limit (PL1); turbo (PL2) can draw twice that.
+constexpr double kMaxPowerMargin = 4.0;
 constexpr std::size_t kMaxSpans = 1000;
 }  // namespace
 
@@ -24,7 +26,8 @@ CounterDifference counter_difference(std::uint64_t previous, std::uint64_t curre
 CounterTrack::CounterTrack(const SensorInfo& sensor)
     : joules_per_unit_(sensor.joules_per_raw_unit),
       counter_max_(sensor.counter_max),
-      plausible_watts_(sensor.max_power ? 2.0 * sensor.max_power->value : kDefaultPlausibleWatts) {
+      plausible_watts_(sensor.max_power ? kMaxPowerMargin * sensor.max_power->value
+                                        : kDefaultPlausibleWatts) {
   const double range_j = static_cast<double>(counter_max_) * joules_per_unit_;
   safe_period_s_ = range_j / (2.0 * plausible_watts_);
 }

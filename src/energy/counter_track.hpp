@@ -29,7 +29,7 @@ struct DegradedSpan {
 /// The energy of one counter over a run. Readings must come in time order.
 /// - A read error opens a degraded span; the counter is resynchronised when reads succeed again, and the
 ///   energy across the gap is kept only if the gap is shorter than half the counter's wrap period.
-/// - A decrease is a wrap only if the implied power is plausible (≤ 2 × the zone's maximum power, or
+/// - A decrease is a wrap only if the implied power is plausible (≤ 4 × the zone's maximum power, or
 ///   ≤ 1 kW per zone when the kernel gives none); otherwise it is a reset and adds nothing.
 class CounterTrack {
  public:
@@ -42,7 +42,8 @@ class CounterTrack {
 
   [[nodiscard]] Joules total() const { return total_; }
   [[nodiscard]] const std::vector<DegradedSpan>& degraded_spans() const { return spans_; }
-  /// Longest time between reads that cannot lose a wrap, in seconds (half the wrap period at max power).
+  /// Longest time between reads that cannot lose a wrap, in seconds (half the wrap period at the plausible
+  /// power). The sampler reads at most half as far apart, so scheduling delays never reach it.
   [[nodiscard]] double safe_read_period_s() const { return safe_period_s_; }
 
  private:

@@ -84,8 +84,7 @@ json to_json(const RunReport& r) {
                            {"region", ci.region.empty() ? json(nullptr) : json(ci.region)},
                            {"year", ci.year > 0 ? json(ci.year) : json(nullptr)},
                            {"selected_by", ci.selected_by}};
-  j["measured"] = {{"kind", "measured"},
-                   {"cpu_j", joules_or_null(r.measured.cpu)},
+  j["measured"] = {{"cpu_j", joules_or_null(r.measured.cpu)},
                    {"dram_j", joules_or_null(r.measured.dram)},
                    {"gpu_j", joules_or_null(r.measured.gpu)},
                    {"server_j", joules_or_null(r.measured.server)},

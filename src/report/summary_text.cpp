@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace wattprint {
@@ -79,7 +80,7 @@ std::string render_summary(const RunReport& r) {
   }
   const CarbonIntensity& ci = r.footprint.carbon_intensity;
   line(fmt::format("  PUE {} ({})", r.footprint.pue, r.footprint.pue_source));
-  line(fmt::format("  carbon intensity {} gCO2e/kWh: {} [{}]", ci.g_per_kwh, ci.source, ci.selected_by));
+  line(fmt::format("  carbon intensity {:.1f} gCO2e/kWh: {} [{}]", ci.g_per_kwh, ci.source, ci.selected_by));
   line("");
   line(fmt::format("  {:<18} {:<9} {:>14} {:>14} {:>12}", "method", "kind", "IT energy kWh", "with PUE kWh",
                    "gCO2e"));
@@ -136,7 +137,13 @@ std::string render_summary(const RunReport& r) {
       header = true;
     }
     line(fmt::format("    {}: {}", s.name, s.reason));
-    if (!s.remedy.empty()) line(fmt::format("      remedy: {}", s.remedy));
+    // The same remedy for several zones is said once, after the last of them.
+    const auto next =
+        std::find_if(&s + 1, r.sensor_statuses.data() + r.sensor_statuses.size(),
+                     [](const SensorStatus& other) { return other.state != SensorStatus::State::Ok; });
+    const bool same_as_next =
+        next != r.sensor_statuses.data() + r.sensor_statuses.size() && next->remedy == s.remedy;
+    if (!s.remedy.empty() && !same_as_next) line(fmt::format("      remedy: {}", s.remedy));
   }
   header = false;
   for (const SensorEnergy& e : r.sensor_energies) {

@@ -62,7 +62,7 @@ RunSampler::RunSampler(std::vector<std::unique_ptr<EnergyCounterSource>> sources
         track.result.device = gpu_source->devices().at(i);
         gpus_.push_back(std::move(track));
       }
-      const double safe = channels_.back().track.safe_read_period_s();
+      const double safe = 0.5 * channels_.back().track.safe_read_period_s();
       counter_period_ = Seconds(std::max(kMinCounterPeriodS, std::min(counter_period_.count(), safe)));
     }
   }
@@ -92,7 +92,8 @@ void RunSampler::read_counters(double at_s) {
     if (channel.component == Component::Gpu) {
       GpuTrack& gpu = gpus_[channel.gpu];
       gpu.pending += added;
-      if (at_s > gpu.last_read_s) gpu.five_second.observe(at_s, Watts{added.value / (at_s - gpu.last_read_s)});
+      if (at_s > gpu.last_read_s)
+        gpu.five_second.observe(at_s, Watts{added.value / (at_s - gpu.last_read_s)});
       gpu.last_read_s = at_s;
     }
   }

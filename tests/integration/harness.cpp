@@ -102,6 +102,7 @@ Process::Process(const fs::path& exe, const SpawnOptions& options)
     if (const char* value = std::getenv(name)) env_strings.push_back(std::string(name) + "=" + value);
   }
   std::vector<char*> argv = c_strings(argv_strings);
+  env_strings.insert(env_strings.end(), options.extra_env.begin(), options.extra_env.end());
   std::vector<char*> envp = c_strings(env_strings);
   const std::string cwd = options.cwd.string();
   const std::string exe_path = exe.string();

@@ -42,6 +42,8 @@ struct SpawnOptions {
   /// HOME of the child; XDG_CONFIG_HOME is HOME/.config. The environment is otherwise only PATH, TZ=UTC and
   /// the sanitizer options if set.
   std::filesystem::path home;
+  /// More "NAME=value" entries for the child's environment (e.g. CUDA_VISIBLE_DEVICES).
+  std::vector<std::string> extra_env;
   /// Working directory of the child (the current one when empty).
   std::filesystem::path cwd;
   /// Run as this user and group (supplementary groups cleared); needs root.

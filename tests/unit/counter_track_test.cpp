@@ -32,10 +32,10 @@ TEST(CounterDifference, WrapUsesTheZoneRange) {
 }
 
 TEST(CounterTrack, SumsStepsAndWraps) {
-  // Range 10 J, max power 5 W (plausible up to 10 W, safe read period 0.5 s); a 4 W load read every 0.4 s.
+  // Range 10 J, max power 2 W (plausible up to 8 W, safe read period 0.625 s); a 4 W load read every 0.4 s.
   //   t (s):      0      0.4          0.8 (wrapped)           1.2
   //   raw (µJ):   8.0e6  9.6e6 +1.6 J  1.2e6 +(0.4 + 1.2) J   2.8e6 +1.6 J
-  CounterTrack track(zone(10'000'000, 5.0));
+  CounterTrack track(zone(10'000'000, 2.0));
   EXPECT_DOUBLE_EQ(track.update(0.0, 8'000'000, 0).value, 0.0);
   EXPECT_NEAR(track.update(0.4, 9'600'000, 0).value, 1.6, 1e-9);
   EXPECT_NEAR(track.update(0.8, 1'200'000, 0).value, 1.6, 1e-9);
@@ -53,7 +53,7 @@ TEST(CounterTrack, ReadsFurtherApartThanTheSafePeriodAreFlagged) {
 }
 
 TEST(CounterTrack, BackwardsWithoutPlausibleWrapAddsNothing) {
-  // Range 262 kJ, max power 100 W: going from 5 kJ to 4 kJ in 1 s would mean 261 kJ in 1 s.
+  // Range 262 kJ, max power 100 W (plausible ≤ 400 W): 5 kJ to 4 kJ in 1 s would mean 261 kJ in 1 s.
   CounterTrack track(zone(262143328850ULL, 100.0));
   track.update(0.0, 5'000'000'000ULL, 0);
   EXPECT_DOUBLE_EQ(track.update(1.0, 4'000'000'000ULL, 0).value, 0.0);
@@ -77,7 +77,7 @@ TEST(CounterTrack, ReadErrorsOpenASpanAndShortGapsKeepTheirEnergy) {
 }
 
 TEST(CounterTrack, GapLongerThanTheWrapPeriodDropsItsEnergy) {
-  CounterTrack track(zone(10'000'000, 10.0));  // 10 J range at ≤ 20 W plausible: safe period 0.25 s
+  CounterTrack track(zone(10'000'000, 10.0));  // 10 J range at ≤ 40 W plausible: safe period 0.125 s
   track.update(0.0, 1'000'000, 0);
   track.update(0.1, 0, ENOENT);
   EXPECT_DOUBLE_EQ(track.update(5.0, 3'000'000, 0).value, 0.0);
@@ -94,7 +94,7 @@ TEST(CounterTrack, GarbageIsReportedAsNotANumber) {
 }
 
 TEST(CounterTrack, SafePeriodComesFromRangeAndMaxPower) {
-  EXPECT_NEAR(CounterTrack(zone(262143328850ULL, 125.0)).safe_read_period_s(), 262143.32885 / 500.0, 1e-6);
+  EXPECT_NEAR(CounterTrack(zone(262143328850ULL, 125.0)).safe_read_period_s(), 262143.32885 / 1000.0, 1e-6);
   // No max power from the kernel: assume at most 1 kW per zone.
   EXPECT_NEAR(CounterTrack(zone(65532610987ULL, std::nullopt)).safe_read_period_s(), 65532.610987 / 2000.0,
               1e-6);

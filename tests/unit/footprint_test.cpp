@@ -121,6 +121,7 @@ TEST(Config, ErrorsNameFileAndLine) {
             std::string::npos);
   EXPECT_NE(config_error("pue = 0.8\n", file).find(":1:"), std::string::npos);
   EXPECT_NE(config_error("pue = \"high\"\n", file).find("must be a number"), std::string::npos);
+  EXPECT_NE(config_error("interval = 1e-9\n", file).find("between 0.001 and 86400"), std::string::npos);
   EXPECT_THROW(load_config({}, dir.path() / "absent.toml"), ConfigError);
 }
 

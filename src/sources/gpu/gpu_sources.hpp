@@ -10,7 +10,7 @@
 namespace wattprint {
 
 struct GpuSourceOptions {
-  std::string nvml_library;       ///< path or name of the NVML library; empty: libnvidia-ml.so.1
+  std::string nvml_library;         ///< path or name of the NVML library; empty: libnvidia-ml.so.1
   std::string sysfs_root = "/sys";  ///< for amdgpu hwmon
 };
 
