@@ -15,6 +15,8 @@ const char* component_name(Component component) noexcept {
       return "uncore";
     case Component::Psys:
       return "psys";
+    case Component::Gpu:
+      return "gpu";
   }
   return "unknown";
 }

@@ -12,7 +12,8 @@ namespace wattprint {
 
 /// What a sensor measures. Packages and DRAM add up to the machine's CPU and memory energy;
 /// core and uncore lie inside their package, psys covers the whole platform including the package.
-enum class Component { CpuPackage, Dram, CpuCore, Uncore, Psys };
+/// A GPU's energy is accounted on its own (measured.gpu_j), never in the CPU and memory totals.
+enum class Component { CpuPackage, Dram, CpuCore, Uncore, Psys, Gpu };
 
 const char* component_name(Component component) noexcept;
 
