@@ -3,23 +3,22 @@
 // unset: nvmlInit_v2 returns NVML_ERROR_DRIVER_NOT_LOADED; malformed: NVML_ERROR_UNKNOWN and the reason on
 // stderr).
 //
+// clang-format off
 // Trace format: one directive per line, `#` starts a comment, values with blanks in double quotes.
 // Times `at=` are seconds after the origin: the `origin` line, else the moment nvmlInit_v2 ran.
 //   origin monotonic_ns=<CLOCK_MONOTONIC ns>     time 0 of every `at=` (lets a test know the truth exactly)
-//   init_error <code>                           nvmlInit_v2 returns this nvmlReturn_t (e.g. 9
-//   DRIVER_NOT_LOADED) missing_symbol <name>                       the trace needs a fake build without
-//   <name>; if this build
+//   init_error <code>                           nvmlInit_v2 returns this nvmlReturn_t (e.g. 9 DRIVER_NOT_LOADED)
+//   missing_symbol <name>                       the trace needs a fake build without <name>; if this build
 //                                               exports it, nvmlInit_v2 fails (NVML_ERROR_UNKNOWN)
 //   gpu <i> name="Tesla T4" uuid=GPU-… bus=00000000:3B:00.0 limit_w=70
 //                                               declares GPU i (lines numbered 0, 1, 2 … in order)
-//   energy_counter <i> unsupported              nvmlDeviceGetTotalEnergyConsumption: NOT_SUPPORTED
-//   (pre-Volta) energy_counter <i> start_mj=<mJ>            the counter's value at the origin (default 0)
+//   energy_counter <i> unsupported              nvmlDeviceGetTotalEnergyConsumption: NOT_SUPPORTED (pre-Volta)
+//   energy_counter <i> start_mj=<mJ>            the counter's value at the origin (default 0)
 //   power <i> at=<s> watts=<W>                  power from `at` on (piecewise constant; 0 W before the first)
 //   power_instant <i> unsupported               field 186 answers a per-entry NOT_SUPPORTED (driver < R535)
 //   power_usage <i> unsupported                 nvmlDeviceGetPowerUsage: NOT_SUPPORTED
 //   utilisation <i> percent=<%>                 nvmlDeviceGetUtilizationRates (without it: NOT_SUPPORTED)
-//   process <i> comm=<name> sm=<%>              every live process whose /proc/<pid>/comm is <name> uses GPU
-//   i
+//   process <i> comm=<name> sm=<%>              every live process whose /proc/<pid>/comm is <name> uses GPU i
 //                                               at sm % (process utilisation) and holds a compute context
 //   process_utilisation <i> unsupported         nvmlDeviceGetProcessUtilization: NOT_SUPPORTED (as with MIG)
 //   lost <i> at=<s>                             every call on GPU i returns GPU_IS_LOST from then on
@@ -39,6 +38,7 @@
 //   FAKE_NVML_OMIT_RUNNING_PROCESSES   nvmlDeviceGetComputeRunningProcesses_v3
 //   FAKE_NVML_OMIT_PROCESS_UTILIZATION nvmlDeviceGetProcessUtilization
 // Each variant is its own libnvidia-ml.so.1 in its own directory.
+// clang-format on
 #include <dirent.h>
 #include <unistd.h>
 
