@@ -84,7 +84,9 @@ struct Candidate {
 
 constexpr std::array<Candidate, 3> kCandidates{{
     {"energy1_input", true, "energy counter (hwmon energy1_input, µJ)"},
-    {"power1_input", false, "instantaneous power (hwmon power1_input, µW), integrated at each read"},
+    {"power1_input", false,
+     "instantaneous power (hwmon power1_input, µW), integrated at each read; SoC power on APUs, which "
+     "includes the CPU"},
     {"power1_average", false,
      "SoC average power (hwmon power1_average, µW), integrated at each read; includes the CPU on APUs, "
      "lags by the averaging interval"},

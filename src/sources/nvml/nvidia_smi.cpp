@@ -155,15 +155,16 @@ Spawned spawn_piped(const std::string& path, const std::vector<std::string>& arg
   return result;
 }
 
-/// Ends a child: SIGTERM, then SIGKILL if it is still there after a second; always reaped.
+/// Ends a child and its process group (spawn_piped made it the group's leader): SIGTERM, then SIGKILL if
+/// it is still there after a second; always reaped.
 void stop_child(pid_t pid) {
   if (pid <= 0) return;
-  ::kill(pid, SIGTERM);
+  ::kill(-pid, SIGTERM);
   for (int i = 0; i < 100; ++i) {
     if (::waitpid(pid, nullptr, WNOHANG) == pid) return;
     ::usleep(10'000);
   }
-  ::kill(pid, SIGKILL);
+  ::kill(-pid, SIGKILL);
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
 }
