@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <csignal>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -115,6 +116,29 @@ TEST_F(GpuRun, CudaVisibleDevicesChoosesTheGpus) {
   EXPECT_EQ(r2.at("gpu_selection"), "--gpus 0,1");
   EXPECT_NEAR(at(r2, "/measured/gpu_j"), (kGpu0Watts + kGpu1Watts) * at(r2, "/duration_s"),
               (kGpu0Watts + kGpu1Watts) * 2 * kEndpointS);
+}
+
+TEST_F(GpuRun, TwoCommandsSharingOneGpuSplitItByUtilisation) {
+  // Another job uses GPU 0 at a third of the command's SM utilisation during the whole run.
+  const fs::path other = home_.path() / "wp-gpu-other";
+  fs::copy_file("/bin/sleep", other);
+  fs::permissions(other, fs::perms::owner_all);
+  write_text_file(home_.path() / "trace",
+                  "gpu 0 name=\"Tesla T4\" uuid=GPU-00000000-aaaa-bbbb-cccc-000000000000 limit_w=70\n"
+                  "power 0 at=0 watts=60\n"
+                  "process 0 comm=wp-gpu-job sm=75\n"
+                  "process 0 comm=wp-gpu-other sm=25\n");
+  SpawnOptions background;
+  background.args = {"5"};
+  background.home = home_.path();
+  Process neighbour(other, background);
+  const json r = run({});
+  neighbour.signal(SIGKILL);
+  neighbour.wait();
+  const double gpu = at(r, "/gpus/0/energy_j");
+  EXPECT_NEAR(at(r, "/methods/process/components/gpu_j"), 0.75 * gpu, 0.75 * kGpu0Watts * (0.2 + 0.1 + 0.05));
+  EXPECT_LT(at(r, "/methods/process/components/gpu_j"), 0.76 * gpu);
+  EXPECT_DOUBLE_EQ(at(r, "/methods/gpu/it_energy_j"), gpu);  // the gpu method counts the whole device
 }
 
 TEST_F(GpuRun, NoNvmlMeansAGpuMethodUnavailableWithTheReason) {
