@@ -38,6 +38,7 @@ struct RunFlags {
   std::optional<std::string> json_path;
   std::optional<std::string> gpus;
   std::optional<std::string> nvml_library;
+  std::optional<std::string> rocm_smi_library;
   std::vector<std::string> command;
 };
 
@@ -149,6 +150,11 @@ int execute(const RunFlags& flags) {
     gpu_options.nvml_library = *flags.nvml_library;
   } else if (const char* library = std::getenv("WATTPRINT_NVML_LIBRARY")) {
     gpu_options.nvml_library = library;
+  }
+  if (flags.rocm_smi_library) {
+    gpu_options.rocm_smi_library = *flags.rocm_smi_library;
+  } else if (const char* library = std::getenv("WATTPRINT_ROCM_SMI_LIBRARY")) {
+    gpu_options.rocm_smi_library = library;
   }
   const std::size_t gpu_status_first = report.sensor_statuses.size();
   for (auto& gpu_source : open_gpu_sources(gpu_options)) {
@@ -284,6 +290,12 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
   run->add_option_function<std::string>(
          "--nvml-library", [flags](const std::string& v) { flags->nvml_library = v; },
          "The NVML library to load (default libnvidia-ml.so.1 from the driver; also WATTPRINT_NVML_LIBRARY)")
+      ->type_name("PATH")
+      ->group("GPUs");
+  run->add_option_function<std::string>(
+         "--rocm-smi-library", [flags](const std::string& v) { flags->rocm_smi_library = v; },
+         "The ROCm SMI library to load for AMD GPUs (default librocm_smi64.so.1; also "
+         "WATTPRINT_ROCM_SMI_LIBRARY); without it amdgpu's hwmon files are read")
       ->type_name("PATH")
       ->group("GPUs");
   add_footprint_flags(*run, flags->footprint);

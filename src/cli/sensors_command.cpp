@@ -22,6 +22,7 @@ namespace {
 struct SensorsFlags {
   std::optional<std::string> sysfs_root;
   std::optional<std::string> nvml_library;
+  std::optional<std::string> rocm_smi_library;
 };
 
 void print_row(const std::string& name, const std::string& state, const std::string& detail,
@@ -82,6 +83,11 @@ int execute(const SensorsFlags& flags) {
   } else if (const char* library = std::getenv("WATTPRINT_NVML_LIBRARY")) {
     gpu_options.nvml_library = library;
   }
+  if (flags.rocm_smi_library) {
+    gpu_options.rocm_smi_library = *flags.rocm_smi_library;
+  } else if (const char* library = std::getenv("WATTPRINT_ROCM_SMI_LIBRARY")) {
+    gpu_options.rocm_smi_library = library;
+  }
   for (const auto& gpu_source : open_gpu_sources(gpu_options)) {
     for (const SensorStatus& status : gpu_source->statuses()) {
       std::string detail = status.state == SensorStatus::State::Ok ? status.path : status.reason;
@@ -111,6 +117,9 @@ Action add_sensors_command(CLI::App& app) {
       ->type_name("DIR");
   add_text_option(*cmd, "--nvml-library", flags->nvml_library,
                   "The NVML library to load (default libnvidia-ml.so.1; also WATTPRINT_NVML_LIBRARY)")
+      ->type_name("PATH");
+  add_text_option(*cmd, "--rocm-smi-library", flags->rocm_smi_library,
+                  "The ROCm SMI library to load (default librocm_smi64.so.1; also WATTPRINT_ROCM_SMI_LIBRARY)")
       ->type_name("PATH");
   return [flags] { return execute(*flags); };
 }
