@@ -118,8 +118,9 @@ Action add_sensors_command(CLI::App& app) {
   add_text_option(*cmd, "--nvml-library", flags->nvml_library,
                   "The NVML library to load (default libnvidia-ml.so.1; also WATTPRINT_NVML_LIBRARY)")
       ->type_name("PATH");
-  add_text_option(*cmd, "--rocm-smi-library", flags->rocm_smi_library,
-                  "The ROCm SMI library to load (default librocm_smi64.so.1; also WATTPRINT_ROCM_SMI_LIBRARY)")
+  add_text_option(
+      *cmd, "--rocm-smi-library", flags->rocm_smi_library,
+      "The ROCm SMI library to load (default librocm_smi64.so.1; also WATTPRINT_ROCM_SMI_LIBRARY)")
       ->type_name("PATH");
   return [flags] { return execute(*flags); };
 }
