@@ -269,7 +269,7 @@ void RocmSmiGpuSource::read(std::vector<std::uint64_t>& raw, std::vector<int>& e
     if (result == RSMI_STATUS_SUCCESS) {
       // Trapezoid over the interval since the last good reading; µW × s = µJ.
       const double seconds = static_cast<double>(now - state.last_ns) * 1e-9;
-      const double microwatts = static_cast<double>(power_uw);
+      const auto microwatts = static_cast<double>(power_uw);
       state.integral_mj += 0.5 * (state.last_uw + microwatts) * seconds * 1e-3;
       state.last_ns = now;
       state.last_uw = microwatts;

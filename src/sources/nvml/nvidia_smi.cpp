@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -21,8 +21,6 @@
 #include <utility>
 
 #include "platform/text_file.hpp"
-
-extern char** environ;
 
 namespace wattprint {
 
@@ -93,7 +91,9 @@ std::optional<std::string> find_executable(const std::string& name) {
     const auto colon = path.find(':');
     std::string dir(path.substr(0, colon));
     if (dir.empty()) dir = ".";
-    const std::string candidate = dir + "/" + name;
+    std::string candidate = dir;
+    candidate += "/";
+    candidate += name;
     std::error_code ec;
     if (::access(candidate.c_str(), X_OK) == 0 && !std::filesystem::is_directory(candidate, ec)) {
       return candidate;
@@ -124,6 +124,7 @@ Spawned spawn_piped(const std::string& path, const std::vector<std::string>& arg
   storage.push_back(path);
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(storage.size() + 1);
   for (std::string& s : storage) argv.push_back(s.data());
   argv.push_back(nullptr);
 
@@ -512,7 +513,7 @@ void NvidiaSmiSource::handle_line(std::string_view line) {
   if (first) changed_.notify_all();
 }
 
-void NvidiaSmiSource::apps_loop(std::string path) {
+void NvidiaSmiSource::apps_loop(const std::string& path) {
   const std::vector<std::string> args{"--query-compute-apps=pid,gpu_uuid", "--format=csv,noheader"};
   while (true) {
     const Captured apps = run_capture(path, args, options_.query_timeout);

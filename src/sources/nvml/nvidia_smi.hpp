@@ -99,7 +99,7 @@ class NvidiaSmiSource final : public GpuSource {
   void start_sampling(const std::string& path);
   void reader_loop();
   void handle_line(std::string_view line);
-  void apps_loop(std::string path);
+  void apps_loop(const std::string& path);
   [[nodiscard]] std::optional<std::size_t> slot_of_index(unsigned index) const;
 
   NvidiaSmiOptions options_;
