@@ -139,6 +139,21 @@ Footprint resolve_footprint(const FootprintFlags& flags, const ConfigValues& con
   return footprint;
 }
 
+GpuSourceOptions gpu_source_options(const std::string& sysfs_root,
+                                    const std::optional<std::string>& nvml_library,
+                                    const std::optional<std::string>& rocm_smi_library) {
+  const auto flag_or_environment = [](const std::optional<std::string>& flag, const char* variable) {
+    if (flag) return *flag;
+    const char* value = std::getenv(variable);
+    return value != nullptr ? std::string(value) : std::string();
+  };
+  GpuSourceOptions options;
+  options.sysfs_root = sysfs_root;
+  options.nvml_library = flag_or_environment(nvml_library, "WATTPRINT_NVML_LIBRARY");
+  options.rocm_smi_library = flag_or_environment(rocm_smi_library, "WATTPRINT_ROCM_SMI_LIBRARY");
+  return options;
+}
+
 void check_writable_path(const std::string& option, const std::string& path) {
   namespace fs = std::filesystem;
   const fs::path target = fs::absolute(fs::path(path));

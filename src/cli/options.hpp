@@ -9,6 +9,7 @@
 #include "footprint/carbon_intensity.hpp"
 #include "methods/estimate.hpp"
 #include "report/run_report.hpp"
+#include "sources/gpu/gpu_sources.hpp"
 
 namespace wattprint::cli {
 
@@ -52,6 +53,11 @@ double parse_number(const std::string& option, const std::string& text, double m
 
 /// Throws UsageError unless a file can be created at `path` (its directory exists and is writable).
 void check_writable_path(const std::string& option, const std::string& path);
+
+/// Where the GPU families look: the flags, else WATTPRINT_NVML_LIBRARY / WATTPRINT_ROCM_SMI_LIBRARY.
+GpuSourceOptions gpu_source_options(const std::string& sysfs_root,
+                                    const std::optional<std::string>& nvml_library,
+                                    const std::optional<std::string>& rocm_smi_library);
 
 /// The GPU part of the estimator from the flags (none when neither --gpu nor --gpus is given).
 void resolve_gpu_flags(const HardwareFlags& flags, EstimateInputs& inputs);

@@ -144,18 +144,8 @@ int execute(const RunFlags& flags) {
   sources.push_back(std::make_unique<PowercapRaplSource>(sysfs_root));
   report.sensor_statuses = sources.back()->statuses();
   const std::string rapl_reason = unusable_rapl_reason(report.sensor_statuses);
-  GpuSourceOptions gpu_options;
-  gpu_options.sysfs_root = sysfs_root;
-  if (flags.nvml_library) {
-    gpu_options.nvml_library = *flags.nvml_library;
-  } else if (const char* library = std::getenv("WATTPRINT_NVML_LIBRARY")) {
-    gpu_options.nvml_library = library;
-  }
-  if (flags.rocm_smi_library) {
-    gpu_options.rocm_smi_library = *flags.rocm_smi_library;
-  } else if (const char* library = std::getenv("WATTPRINT_ROCM_SMI_LIBRARY")) {
-    gpu_options.rocm_smi_library = library;
-  }
+  const GpuSourceOptions gpu_options =
+      gpu_source_options(sysfs_root, flags.nvml_library, flags.rocm_smi_library);
   const std::size_t gpu_status_first = report.sensor_statuses.size();
   for (auto& gpu_source : open_gpu_sources(gpu_options)) {
     report.sensor_statuses.insert(report.sensor_statuses.end(), gpu_source->statuses().begin(),

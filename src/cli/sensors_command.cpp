@@ -76,18 +76,7 @@ int execute(const SensorsFlags& flags) {
   print_row("model.cpu", cpu.fallback ? "fallback" : "ok", cpu.source,
             cpu.fallback ? "give --cpu MODEL or --cpu-tdp W (or cpu / cpu_tdp in the config)" : "");
 
-  GpuSourceOptions gpu_options;
-  gpu_options.sysfs_root = root;
-  if (flags.nvml_library) {
-    gpu_options.nvml_library = *flags.nvml_library;
-  } else if (const char* library = std::getenv("WATTPRINT_NVML_LIBRARY")) {
-    gpu_options.nvml_library = library;
-  }
-  if (flags.rocm_smi_library) {
-    gpu_options.rocm_smi_library = *flags.rocm_smi_library;
-  } else if (const char* library = std::getenv("WATTPRINT_ROCM_SMI_LIBRARY")) {
-    gpu_options.rocm_smi_library = library;
-  }
+  const GpuSourceOptions gpu_options = gpu_source_options(root, flags.nvml_library, flags.rocm_smi_library);
   for (const auto& gpu_source : open_gpu_sources(gpu_options)) {
     for (const SensorStatus& status : gpu_source->statuses()) {
       std::string detail = status.state == SensorStatus::State::Ok ? status.path : status.reason;
