@@ -14,8 +14,11 @@ JOBS=${JOBS:-$(nproc)}
 
 # Debian 12 packages the build and the tests use.
 BUILD_PACKAGES="build-essential cmake ninja-build pkg-config git libcli11-dev nlohmann-json3-dev libfmt-dev
-  libtomlplusplus-dev"
-TEST_PACKAGES="libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy util-linux procps"
+  libtomlplusplus-dev libfreeipmi-dev libcurl4-openssl-dev"
+# The tests also start a real IPMI simulator (openipmi's ipmi_sim, with a DCMI module built against
+# libopenipmi-dev) and a local HTTPS Redfish server (python3, with a certificate made by openssl).
+TEST_PACKAGES="libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy util-linux procps
+  openipmi libopenipmi-dev ipmitool python3 openssl"
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
