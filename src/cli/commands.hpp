@@ -16,6 +16,7 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
 Action add_estimate_command(CLI::App& app);
 Action add_sensors_command(CLI::App& app);
 Action add_demo_command(CLI::App& app);
+Action add_idle_command(CLI::App& app);
 
 /// Version string of this build.
 const char* version();

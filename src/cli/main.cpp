@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   const Action run = add_run_command(app, command_after_separator);
   const Action estimate = add_estimate_command(app);
   const Action sensors = add_sensors_command(app);
+  const Action idle = add_idle_command(app);
   const Action demo = add_demo_command(app);
   // "wattprint run [OPTIONS] -- COMMAND...": everything after the first "--" is the command, untouched.
   std::vector<std::string> words(argv + 1, argv + argc);
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
       if (name == "run") return run();
       if (name == "estimate") return estimate();
       if (name == "sensors") return sensors();
+      if (name == "idle") return idle();
       if (name == "demo") return demo();
     }
   } catch (const wattprint::UsageError& e) {

@@ -16,15 +16,16 @@
 #include "attribution/gpu_selection.hpp"
 #include "attribution/process_tree.hpp"
 #include "cli/commands.hpp"
+#include "cli/measurement_sources.hpp"
 #include "cli/options.hpp"
 #include "core/error.hpp"
+#include "idle/idle_baseline.hpp"
 #include "methods/gpu.hpp"
 #include "methods/process.hpp"
+#include "methods/server.hpp"
 #include "platform/child_process.hpp"
 #include "report/json_report.hpp"
 #include "report/summary_text.hpp"
-#include "sources/gpu/gpu_sources.hpp"
-#include "sources/rapl/powercap_rapl.hpp"
 
 namespace wattprint::cli {
 
@@ -33,27 +34,15 @@ namespace {
 struct RunFlags {
   FootprintFlags footprint;
   HardwareFlags hardware;
+  SourceFlags sources;
   std::optional<std::string> interval;
-  std::optional<std::string> sysfs_root;
   std::optional<std::string> json_path;
   std::optional<std::string> gpus;
-  std::optional<std::string> nvml_library;
-  std::optional<std::string> rocm_smi_library;
+  std::optional<std::string> idle_watts;
+  std::optional<std::string> idle_before;
+  std::optional<std::string> state_dir;
   std::vector<std::string> command;
 };
-
-/// Why no GPU could be measured, from the GPU families' statuses.
-std::string unusable_gpu_reason(const std::vector<SensorStatus>& statuses, std::size_t first,
-                                std::size_t last) {
-  std::string reason;
-  for (std::size_t i = first; i < last; ++i) {
-    const SensorStatus& status = statuses[i];
-    if (status.state == SensorStatus::State::Ok) continue;
-    reason +=
-        fmt::format("{}{}: {}", reason.empty() ? "no readable GPU (" : "; ", status.name, status.reason);
-  }
-  return reason.empty() ? "no GPU found" : reason + ")";
-}
 
 /// The estimator's GPUs: the run's devices, TDP from the table or else the enforced power limit, usage from
 /// the measured utilisation.
@@ -89,12 +78,58 @@ void estimate_gpus(const std::vector<GpuEnergy>& gpus, const GpuSelection& selec
   if (with_utilisation > 0) estimate.gpu_usage = utilisation / static_cast<double>(with_utilisation);
 }
 
-std::string unusable_rapl_reason(const std::vector<SensorStatus>& statuses) {
-  for (const SensorStatus& status : statuses) {
-    if (status.state == SensorStatus::State::Ok) continue;
-    return fmt::format("no readable RAPL package counter ({}: {})", status.name, status.reason);
+void warn(RunReport& report, const std::string& warning) {
+  std::fprintf(stderr, "wattprint: warning: %s\n", warning.c_str());
+  report.warnings.push_back(warning);
+}
+
+/// The idle baseline of this run: --idle-watts, else --idle-before (measured now), else idle_watts in the
+/// configuration, else the one stored for this host. `why_none` says what to do when there is none.
+std::optional<IdleBaseline> resolve_idle_baseline(const RunFlags& flags, const ConfigValues& config,
+                                                  const SourceSettings& settings, double interval_s,
+                                                  RunReport& report, std::string& why_none) {
+  if (flags.idle_watts) {
+    IdleBaseline b;
+    b.host = report.host.hostname;
+    b.server_w = parse_number("--idle-watts", *flags.idle_watts, 0.0, 1e6);
+    b.how = fmt::format("--idle-watts {}", *flags.idle_watts);
+    return b;
   }
-  return "no readable RAPL package counter";
+  if (flags.idle_before) {
+    const double seconds = parse_number("--idle-before", *flags.idle_before, 1.0, 86400.0);
+    std::fprintf(stderr, "wattprint: measuring idle power for %s before starting the command\n",
+                 format_duration(seconds).c_str());
+    IdleMeasurement idle = measure_idle(settings, Seconds(seconds), Seconds(std::min(interval_s, 1.0)));
+    IdleBaseline b = idle_baseline_from(
+        idle.measurement, report.host.hostname, iso8601_utc_now(),
+        fmt::format("--idle-before {} (measured just before the command)", *flags.idle_before));
+    if (!idle.warning.empty()) warn(report, idle.warning);
+    if (!b.server_w) why_none = "--idle-before: " + idle.server_reason;
+    return b;
+  }
+  if (config.idle_watts) {
+    IdleBaseline b;
+    b.host = report.host.hostname;
+    b.server_w = *config.idle_watts;
+    b.how = fmt::format("idle_watts in {}",
+                        config.origin.count("idle_watts") ? config.origin.at("idle_watts") : "the config");
+    return b;
+  }
+  std::optional<std::filesystem::path> state_dir;
+  if (flags.state_dir)
+    state_dir = *flags.state_dir;
+  else if (config.state_dir)
+    state_dir = *config.state_dir;
+  try {
+    if (auto stored = load_idle_baseline(idle_search_dirs(state_dir), report.host.hostname)) return stored;
+  } catch (const std::exception& e) {
+    warn(report, e.what());
+  }
+  why_none = fmt::format(
+      "no idle baseline for {}: run `wattprint idle --duration 60` once while the machine is idle, or pass "
+      "--idle-watts W or --idle-before SECONDS",
+      report.host.hostname);
+  return std::nullopt;
 }
 
 MonitorCost monitor_cost() {
@@ -116,11 +151,12 @@ int execute(const RunFlags& flags) {
   Footprint footprint = resolve_footprint(flags.footprint, config);
   double interval_s = config.interval_s.value_or(1.0);
   if (flags.interval) interval_s = parse_number("--interval", *flags.interval, 0.001, 86400.0);
-  const std::string sysfs_root = flags.sysfs_root.value_or(config.sysfs_root.value_or("/sys"));
-  if (std::error_code ec; !std::filesystem::is_directory(sysfs_root, ec)) {
-    throw UsageError(fmt::format("{}: {} is not a directory",
-                                 flags.sysfs_root ? "--sysfs-root" : "config sysfs_root", sysfs_root));
+  const SourceSettings settings = resolve_source_settings(flags.sources, config);
+  if (flags.idle_watts && flags.idle_before) {
+    throw UsageError("--idle-watts and --idle-before both set the idle baseline: give one");
   }
+  if (flags.idle_watts) parse_number("--idle-watts", *flags.idle_watts, 0.0, 1e6);
+  if (flags.idle_before) parse_number("--idle-before", *flags.idle_before, 1.0, 86400.0);
   std::optional<double> cpu_tdp = config.cpu_tdp_w;
   if (flags.hardware.cpu_tdp) cpu_tdp = parse_number("--cpu-tdp", *flags.hardware.cpu_tdp, 1e-9, kMax);
   std::optional<double> memory_gb = config.memory_gb;
@@ -139,26 +175,25 @@ int execute(const RunFlags& flags) {
   report.footprint = footprint;
   report.interval_s = interval_s;
   report.config_files = config.files_read;
+  for (const std::string& warning : settings.warnings) warn(report, warning);
 
-  std::vector<std::unique_ptr<EnergyCounterSource>> sources;
-  sources.push_back(std::make_unique<PowercapRaplSource>(sysfs_root));
-  report.sensor_statuses = sources.back()->statuses();
-  const std::string rapl_reason = unusable_rapl_reason(report.sensor_statuses);
-  const GpuSourceOptions gpu_options =
-      gpu_source_options(sysfs_root, flags.nvml_library, flags.rocm_smi_library);
-  const std::size_t gpu_status_first = report.sensor_statuses.size();
-  for (auto& gpu_source : open_gpu_sources(gpu_options)) {
-    report.sensor_statuses.insert(report.sensor_statuses.end(), gpu_source->statuses().begin(),
-                                  gpu_source->statuses().end());
-    sources.push_back(std::move(gpu_source));
-  }
-  const std::string gpu_reason =
-      unusable_gpu_reason(report.sensor_statuses, gpu_status_first, report.sensor_statuses.size());
+  std::string no_baseline_reason;
+  report.idle_baseline =
+      resolve_idle_baseline(flags, config, settings, interval_s, report, no_baseline_reason);
+
+  OpenedSources sources = open_measurement_sources(settings);
+  report.sensor_statuses = sources.statuses;
+  const std::string server_reason = sources.server.unavailable_reason;
+  if (!sources.server.source && settings.server_requested) warn(report, "server power: " + server_reason);
 
   become_child_subreaper();
   ProcessTreeMonitor tree(procfs, ::getpid());
   const SystemClock clock;
-  RunSampler sampler(std::move(sources), tree, procfs, clock, Seconds(interval_s));
+  RunSampler sampler(std::move(sources.counters), tree, procfs, clock, Seconds(interval_s));
+  if (sources.server.source) {
+    sampler.attach_server(
+        std::make_unique<ServerSampler>(std::move(sources.server.source), clock, settings.server_interval));
+  }
   report.counter_period_s = sampler.counter_period().count();
 
   CommandExit exit;
@@ -227,10 +262,15 @@ int execute(const RunFlags& flags) {
     report.methods.back().reason = "the command did not start (" + report.error + ")";
   }
   report.methods.push_back(
-      process_method(m, rapl_reason, selected_gpu_attributed(m.gpus, report.gpu_selection)));
-  report.methods.push_back(gpu_method(m.gpus, report.gpu_selection, gpu_reason));
-  report.methods.push_back(planned_method("server"));
-  report.methods.push_back(planned_method("server-minus-idle"));
+      process_method(m, sources.rapl_reason, selected_gpu_attributed(m.gpus, report.gpu_selection)));
+  report.methods.push_back(gpu_method(m.gpus, report.gpu_selection, sources.gpu_reason));
+  report.server = m.server;
+  if (m.server && m.server->energy) report.measured.server = m.server->energy;
+  report.methods.push_back(server_method(m.server, server_reason));
+  std::string below_idle;
+  report.methods.push_back(server_minus_idle_method(m.server, server_reason, report.idle_baseline,
+                                                    no_baseline_reason, m.duration_s, below_idle));
+  if (!below_idle.empty()) report.warnings.push_back(below_idle);
   report.monitor = monitor_cost();
 
   if (!report.error.empty()) std::fprintf(stderr, "wattprint: %s\n", report.error.c_str());
@@ -263,10 +303,6 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
          "read more often")
       ->type_name("SECONDS");
   run->add_option_function<std::string>(
-         "--sysfs-root", [flags](const std::string& v) { flags->sysfs_root = v; },
-         "Read this directory in place of /sys (a host's /sys mounted in a container, or a test tree)")
-      ->type_name("DIR");
-  run->add_option_function<std::string>(
          "--json", [flags](const std::string& v) { flags->json_path = v; },
          "Also write the full report as JSON to FILE (schema: docs/report-schema.md)")
       ->type_name("FILE");
@@ -277,17 +313,23 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
          "else the GPUs the command used, else all)")
       ->type_name("LIST")
       ->group("GPUs");
-  run->add_option_function<std::string>(
-         "--nvml-library", [flags](const std::string& v) { flags->nvml_library = v; },
-         "The NVML library to load (default libnvidia-ml.so.1 from the driver; also WATTPRINT_NVML_LIBRARY)")
-      ->type_name("PATH")
-      ->group("GPUs");
-  run->add_option_function<std::string>(
-         "--rocm-smi-library", [flags](const std::string& v) { flags->rocm_smi_library = v; },
-         "The ROCm SMI library to load for AMD GPUs (default librocm_smi64.so.1; also "
-         "WATTPRINT_ROCM_SMI_LIBRARY); without it amdgpu's hwmon files are read")
-      ->type_name("PATH")
-      ->group("GPUs");
+  add_source_flags(*run, flags->sources);
+  const std::string idle_group = "Idle baseline (server-minus-idle)";
+  add_text_option(*run, "--idle-watts", flags->idle_watts,
+                  "The idle server's power in watts, e.g. 156 (default: the baseline `wattprint idle` stored "
+                  "for this host)")
+      ->type_name("W")
+      ->group(idle_group);
+  add_text_option(*run, "--idle-before", flags->idle_before,
+                  "Measure the idle power for SECONDS just before starting the command (the machine must be "
+                  "idle then)")
+      ->type_name("SECONDS")
+      ->group(idle_group);
+  add_text_option(*run, "--state-dir", flags->state_dir,
+                  "Where stored idle baselines are looked up (default: WATTPRINT_STATE_DIR, else "
+                  "~/.local/state/wattprint, then /var/lib/wattprint)")
+      ->type_name("DIR")
+      ->group(idle_group);
   add_footprint_flags(*run, flags->footprint);
   add_hardware_flags(*run, flags->hardware, false);
   // Everything from the first word that is not an option of wattprint (or after "--") is the command.

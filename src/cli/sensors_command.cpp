@@ -9,6 +9,7 @@
 
 #include "attribution/procfs.hpp"
 #include "cli/commands.hpp"
+#include "cli/measurement_sources.hpp"
 #include "cli/options.hpp"
 #include "methods/estimate.hpp"
 #include "platform/host_info.hpp"
@@ -20,9 +21,7 @@ namespace wattprint::cli {
 namespace {
 
 struct SensorsFlags {
-  std::optional<std::string> sysfs_root;
-  std::optional<std::string> nvml_library;
-  std::optional<std::string> rocm_smi_library;
+  SourceFlags sources;
 };
 
 void print_row(const std::string& name, const std::string& state, const std::string& detail,
@@ -34,7 +33,11 @@ void print_row(const std::string& name, const std::string& state, const std::str
 
 int execute(const SensorsFlags& flags) {
   const ConfigValues config = load_configuration(FootprintFlags{});
-  const std::string root = flags.sysfs_root.value_or(config.sysfs_root.value_or("/sys"));
+  SourceSettings settings = resolve_source_settings(flags.sources, config);
+  settings.server.probe_all = true;
+  for (const std::string& warning : settings.warnings)
+    std::fprintf(stderr, "wattprint: warning: %s\n", warning.c_str());
+  const std::string root = settings.sysfs_root;
   std::fputs(fmt::format("wattprint {} sensors (sysfs root {}, running as {})\n\n", version(), root,
                          ::geteuid() == 0 ? "root" : "uid " + std::to_string(::geteuid()))
                  .c_str(),
@@ -76,8 +79,7 @@ int execute(const SensorsFlags& flags) {
   print_row("model.cpu", cpu.fallback ? "fallback" : "ok", cpu.source,
             cpu.fallback ? "give --cpu MODEL or --cpu-tdp W (or cpu / cpu_tdp in the config)" : "");
 
-  const GpuSourceOptions gpu_options = gpu_source_options(root, flags.nvml_library, flags.rocm_smi_library);
-  for (const auto& gpu_source : open_gpu_sources(gpu_options)) {
+  for (const auto& gpu_source : open_gpu_sources(settings.gpu)) {
     for (const SensorStatus& status : gpu_source->statuses()) {
       std::string detail = status.state == SensorStatus::State::Ok ? status.path : status.reason;
       for (std::size_t i = 0; i < gpu_source->sensors().size(); ++i) {
@@ -90,9 +92,24 @@ int execute(const SensorsFlags& flags) {
       print_row(status.name, state_name(status.state), detail, status.remedy);
     }
   }
-  constexpr const char* kLater = "not supported by this version of wattprint yet";
-  print_row("ipmi.dcmi", "planned", std::string("whole-server power from the BMC: ") + kLater);
-  print_row("redfish", "planned", std::string("whole-server power over Redfish: ") + kLater);
+  const ServerSources server = open_server_sources(settings.server);
+  bool first_ok = true;
+  for (const SensorStatus& status : server.statuses) {
+    std::string detail = status.state == SensorStatus::State::Ok ? status.path : status.reason;
+    if (status.state == SensorStatus::State::Ok && first_ok && server.source) {
+      first_ok = false;
+      const ServerRead read = server.source->read();
+      detail = server.source->origin();
+      detail += read.reading
+                    ? fmt::format(": {:.0f} W now{}; used for the server methods", read.reading->power.value,
+                                  read.reading->window.count() > 0
+                                      ? fmt::format(" (mean over {:.3g} s)", read.reading->window.count())
+                                      : "")
+                    : fmt::format(": reading failed now ({})", read.error);
+    }
+    print_row(status.name, state_name(status.state), detail, status.remedy);
+  }
+  if (server.statuses.empty()) print_row("server", "off", server.unavailable_reason);
   return 0;
 }
 
@@ -102,15 +119,7 @@ Action add_sensors_command(CLI::App& app) {
   auto flags = std::make_shared<SensorsFlags>();
   CLI::App* cmd = app.add_subcommand(
       "sensors", "List every energy source wattprint knows: found or not, readable or not, and the remedy");
-  add_text_option(*cmd, "--sysfs-root", flags->sysfs_root, "Read this directory in place of /sys")
-      ->type_name("DIR");
-  add_text_option(*cmd, "--nvml-library", flags->nvml_library,
-                  "The NVML library to load (default libnvidia-ml.so.1; also WATTPRINT_NVML_LIBRARY)")
-      ->type_name("PATH");
-  add_text_option(
-      *cmd, "--rocm-smi-library", flags->rocm_smi_library,
-      "The ROCm SMI library to load (default librocm_smi64.so.1; also WATTPRINT_ROCM_SMI_LIBRARY)")
-      ->type_name("PATH");
+  add_source_flags(*cmd, flags->sources);
   return [flags] { return execute(*flags); };
 }
 

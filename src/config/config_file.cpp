@@ -4,8 +4,11 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <system_error>
+#include <utility>
 
 #include "core/error.hpp"
 
@@ -39,11 +42,49 @@ std::string string_of(const fs::path& file, const toml::node& node, std::string_
   fail(file, node.source(), fmt::format("'{}' must be a string", key));
 }
 
+/// Keys whose value is a plain string, and where it goes.
+using StringKey = std::pair<const char*, std::optional<std::string> ConfigValues::*>;
+constexpr StringKey kStringKeys[] = {
+    {"country", &ConfigValues::country},
+    {"sysfs_root", &ConfigValues::sysfs_root},
+    {"cpu", &ConfigValues::cpu},
+    {"server_source", &ConfigValues::server_source},
+    {"ipmi_host", &ConfigValues::ipmi_host},
+    {"ipmi_user", &ConfigValues::ipmi_user},
+    {"ipmi_password_file", &ConfigValues::ipmi_password_file},
+    {"ipmi_privilege", &ConfigValues::ipmi_privilege},
+    {"ipmi_device", &ConfigValues::ipmi_device},
+    {"redfish_url", &ConfigValues::redfish_url},
+    {"redfish_user", &ConfigValues::redfish_user},
+    {"redfish_password_file", &ConfigValues::redfish_password_file},
+    {"redfish_ca", &ConfigValues::redfish_ca},
+    {"state_dir", &ConfigValues::state_dir},
+};
+
 void apply(const fs::path& file, const toml::table& table, ConfigValues& out) {
   for (const auto& [key_node, node] : table) {
     const std::string key(key_node.str());
     const auto& where = node.source();
-    if (key == "pue") {
+    const auto* string_key = std::find_if(std::begin(kStringKeys), std::end(kStringKeys),
+                                          [&](const StringKey& k) { return key == k.first; });
+    if (string_key != std::end(kStringKeys)) {
+      out.*(string_key->second) = string_of(file, node, key);
+    } else if (key == "server_interval") {
+      const double v = number_of(file, node, key);
+      if (!(v >= 0.1 && v <= 3600.0))
+        fail(file, where, "'server_interval' must be between 0.1 and 3600 seconds");
+      out.server_interval_s = v;
+    } else if (key == "ipmi_cipher_suite") {
+      const double v = number_of(file, node, key);
+      if (!(v >= 0.0 && v <= 17.0) || v != static_cast<double>(static_cast<int>(v))) {
+        fail(file, where, "'ipmi_cipher_suite' must be a whole number from 0 to 17");
+      }
+      out.ipmi_cipher_suite = v;
+    } else if (key == "idle_watts") {
+      const double v = number_of(file, node, key);
+      if (v < 0.0) fail(file, where, "'idle_watts' must be 0 W or more");
+      out.idle_watts = v;
+    } else if (key == "pue") {
       const double v = number_of(file, node, key);
       if (v < 1.0) fail(file, where, fmt::format("'pue' must be 1.0 or more (got {})", v));
       out.pue = v;
@@ -55,17 +96,11 @@ void apply(const fs::path& file, const toml::table& table, ConfigValues& out) {
       } else {
         out.carbon_intensity = string_of(file, node, key);
       }
-    } else if (key == "country") {
-      out.country = string_of(file, node, key);
     } else if (key == "interval") {
       const double v = number_of(file, node, key);
       if (!(v >= 0.001 && v <= 86400.0))
         fail(file, where, "'interval' must be between 0.001 and 86400 seconds");
       out.interval_s = v;
-    } else if (key == "sysfs_root") {
-      out.sysfs_root = string_of(file, node, key);
-    } else if (key == "cpu") {
-      out.cpu = string_of(file, node, key);
     } else if (key == "cpu_tdp") {
       const double v = number_of(file, node, key);
       if (!(v > 0.0)) fail(file, where, "'cpu_tdp' must be more than 0 W");
@@ -77,7 +112,9 @@ void apply(const fs::path& file, const toml::table& table, ConfigValues& out) {
     } else {
       fail(file, key_node.source(),
            fmt::format("unknown key '{}' (known: pue, carbon_intensity, country, interval, sysfs_root, cpu, "
-                       "cpu_tdp, memory_gb)",
+                       "cpu_tdp, memory_gb, server_source, server_interval, ipmi_host, ipmi_user, "
+                       "ipmi_password_file, ipmi_cipher_suite, ipmi_privilege, ipmi_device, redfish_url, "
+                       "redfish_user, redfish_password_file, redfish_ca, idle_watts, state_dir)",
                        key));
     }
     out.origin[key] = file.string();

@@ -19,6 +19,21 @@ struct ConfigValues {
   std::optional<std::string> cpu;
   std::optional<double> cpu_tdp_w;
   std::optional<double> memory_gb;
+  // Whole-server power and the idle baseline (the same names as the flags, with '_').
+  std::optional<std::string> server_source;
+  std::optional<double> server_interval_s;
+  std::optional<std::string> ipmi_host;
+  std::optional<std::string> ipmi_user;
+  std::optional<std::string> ipmi_password_file;
+  std::optional<double> ipmi_cipher_suite;
+  std::optional<std::string> ipmi_privilege;
+  std::optional<std::string> ipmi_device;
+  std::optional<std::string> redfish_url;
+  std::optional<std::string> redfish_user;
+  std::optional<std::string> redfish_password_file;
+  std::optional<std::string> redfish_ca;
+  std::optional<double> idle_watts;
+  std::optional<std::string> state_dir;
   std::vector<std::string> files_read;
   std::map<std::string, std::string> origin;  ///< key → file that set it
 };

@@ -36,19 +36,4 @@ MethodResult process_method(const RunMeasurement& m, const std::string& unavaila
   return result;
 }
 
-MethodResult planned_method(const std::string& name) {
-  MethodResult result;
-  result.name = name;
-  result.available = false;
-  if (name == "server") {
-    result.reason =
-        "whole-server power (IPMI DCMI, Redfish, ACPI power meter) is not supported by this version "
-        "of wattprint yet";
-  } else {
-    result.reason =
-        "needs the server method and an idle baseline, not supported by this version of wattprint yet";
-  }
-  return result;
-}
-
 }  // namespace wattprint

@@ -13,7 +13,4 @@ namespace wattprint {
 MethodResult process_method(const RunMeasurement& measurement, const std::string& unavailable_reason,
                             std::optional<Joules> gpu_attributed = std::nullopt);
 
-/// The methods later versions add, reported as unavailable with the reason.
-MethodResult planned_method(const std::string& name);
-
 }  // namespace wattprint

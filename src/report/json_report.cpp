@@ -139,6 +139,37 @@ json to_json(const RunReport& r) {
   }
   j["gpus"] = gpus;
   j["gpu_selection"] = r.gpu_selection.rule.empty() ? json(nullptr) : json(r.gpu_selection.rule);
+  if (r.server) {
+    const ServerEnergy& s = *r.server;
+    json spans = json::array();
+    for (const DegradedSpan& span : s.degraded) {
+      spans.push_back({{"start_s", span.start_s}, {"end_s", span.end_s}, {"error", span.error}});
+    }
+    const auto watts = [](const std::optional<Watts>& w) { return w ? json(w->value) : json(nullptr); };
+    j["server"] = {{"source", s.family},
+                   {"origin", s.origin},
+                   {"kind", "measured (integrated power)"},
+                   {"energy_j", joules_or_null(s.energy)},
+                   {"readings", s.readings},
+                   {"failed_readings", s.failures},
+                   {"last_error", s.last_error.empty() ? json(nullptr) : json(s.last_error)},
+                   {"period_s", s.period.count()},
+                   {"mean_window_s", s.mean_window.count()},
+                   {"min_power_w", watts(s.min_power)},
+                   {"max_power_w", watts(s.max_power)},
+                   {"degraded_spans", spans}};
+  } else {
+    j["server"] = nullptr;
+  }
+  if (r.idle_baseline) {
+    j["idle_baseline"] = to_json(*r.idle_baseline);
+    j["idle_baseline"].erase("schema_version");
+    j["idle_baseline"]["stored_in"] =
+        r.idle_baseline->stored_in.empty() ? json(nullptr) : json(r.idle_baseline->stored_in);
+  } else {
+    j["idle_baseline"] = nullptr;
+  }
+  j["warnings"] = r.warnings;
   j["sampling"] = {{"interval_s", r.interval_s}, {"counter_period_s", r.counter_period_s}};
   if (r.monitor) {
     j["monitor"] = {{"cpu_s", r.monitor->cpu_s}, {"peak_rss_bytes", r.monitor->peak_rss_bytes}};

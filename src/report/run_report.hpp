@@ -7,6 +7,7 @@
 
 #include "attribution/gpu_selection.hpp"
 #include "footprint/carbon_intensity.hpp"
+#include "idle/idle_baseline.hpp"
 #include "methods/method_result.hpp"
 #include "platform/host_info.hpp"
 #include "sampling/run_sampler.hpp"
@@ -60,6 +61,9 @@ struct RunReport {
   std::vector<SensorEnergy> sensor_energies;
   std::vector<GpuEnergy> gpus;  ///< every readable GPU; gpu_selection says which belong to the run
   GpuSelection gpu_selection;
+  std::optional<ServerEnergy> server;         ///< the whole server's readings, when a source was used
+  std::optional<IdleBaseline> idle_baseline;  ///< the baseline server-minus-idle used
+  std::vector<std::string> warnings;          ///< said on stderr and kept in the report
   double interval_s = 0.0;
   double counter_period_s = 0.0;
   std::optional<MonitorCost> monitor;

@@ -128,6 +128,15 @@ std::string render_summary(const RunReport& r) {
       }
     }
   }
+  if (r.server) {
+    const ServerEnergy& s = *r.server;
+    line(fmt::format("  server: {}: {} readings{}{}", s.origin, s.readings,
+                     s.failures > 0 ? fmt::format(", {} failed (last: {})", s.failures, s.last_error) : "",
+                     s.min_power && s.max_power
+                         ? fmt::format(", {:.0f}–{:.0f} W", s.min_power->value, s.max_power->value)
+                         : ""));
+  }
+  for (const std::string& warning : r.warnings) line(fmt::format("  warning: {}", warning));
   bool header = false;
   for (const SensorStatus& s : r.sensor_statuses) {
     if (s.state == SensorStatus::State::Ok) continue;
@@ -146,17 +155,18 @@ std::string render_summary(const RunReport& r) {
     if (!s.remedy.empty() && !same_as_next) line(fmt::format("      remedy: {}", s.remedy));
   }
   header = false;
-  for (const SensorEnergy& e : r.sensor_energies) {
-    for (const DegradedSpan& span : e.degraded) {
+  const auto degraded = [&](const std::string& name, const std::vector<DegradedSpan>& spans) {
+    for (const DegradedSpan& span : spans) {
       if (!header) {
         line("");
         line("  degraded sensors:");
         header = true;
       }
-      line(fmt::format("    {} from {:.2f} s to {:.2f} s: {}", e.info.name, span.start_s, span.end_s,
-                       span.error));
+      line(fmt::format("    {} from {:.2f} s to {:.2f} s: {}", name, span.start_s, span.end_s, span.error));
     }
-  }
+  };
+  for (const SensorEnergy& e : r.sensor_energies) degraded(e.info.name, e.degraded);
+  if (r.server) degraded("server (" + r.server->family + ")", r.server->degraded);
   return out;
 }
 

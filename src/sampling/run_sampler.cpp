@@ -134,6 +134,7 @@ void RunSampler::attribute(double at_s) {
   pending_package_ = {};
   pending_dram_ = {};
 
+  result_.machine_busy_s += std::max(0.0, busy_delta);
   last_tree_cpu_s_ = std::max(last_tree_cpu_s_, usage.cpu_s);
   last_machine_busy_s_ = machine_busy_s;
   have_machine_ticks_ = machine.has_value();
@@ -147,6 +148,7 @@ void RunSampler::start() {
   read_counters(0.0);
   attribute(0.0);
   result_.intervals = 0;
+  if (server_) server_->start(start_);
   // The sampler thread must not receive the signals meant for the command (they are forwarded by the
   // main thread), so it starts with them blocked.
   sigset_t all;
@@ -194,6 +196,7 @@ RunMeasurement RunSampler::finish() {
   read_counters(at_s);
   attribute(at_s);
   result_.duration_s = at_s;
+  if (server_) result_.server = server_->finish(at_s);
   result_.tree_cpu_s = last_tree_cpu_s_;
   result_.peak_tree_rss_bytes = std::max(result_.peak_tree_rss_bytes, tree_.reaped_max_rss_bytes());
   result_.psys = {};

@@ -14,6 +14,7 @@
 #include "core/clock.hpp"
 #include "core/units.hpp"
 #include "energy/counter_track.hpp"
+#include "sampling/server_sampler.hpp"
 #include "sources/gpu/gpu_source.hpp"
 #include "sources/sensor.hpp"
 
@@ -64,12 +65,14 @@ struct RunMeasurement {
   std::vector<SensorEnergy> sensors;
   bool have_package = false;  ///< at least one package counter read
   bool have_dram = false;
-  Joules package;               ///< Σ top-level package zones
-  Joules dram;                  ///< Σ dram zones
-  Joules psys;                  ///< platform energy (includes the packages; never added to them)
-  Joules attributed_package;    ///< Σ over intervals of package energy × the tree's CPU-time share
-  Joules attributed_dram;       ///< Σ over intervals of DRAM energy × the tree's memory share
-  std::vector<GpuEnergy> gpus;  ///< every usable GPU; the run's selection happens afterwards
+  Joules package;                      ///< Σ top-level package zones
+  Joules dram;                         ///< Σ dram zones
+  Joules psys;                         ///< platform energy (includes the packages; never added to them)
+  Joules attributed_package;           ///< Σ over intervals of package energy × the tree's CPU-time share
+  Joules attributed_dram;              ///< Σ over intervals of DRAM energy × the tree's memory share
+  std::vector<GpuEnergy> gpus;         ///< every usable GPU; the run's selection happens afterwards
+  std::optional<ServerEnergy> server;  ///< the whole server, when a server source was attached
+  double machine_busy_s = 0.0;         ///< busy CPU time of the whole machine (all cores) over the run
   std::uint64_t counter_reads = 0;
   std::uint64_t intervals = 0;
   double counter_period_s = 0.0;  ///< how often counters were read (≤ interval, for wrap safety)
@@ -85,6 +88,9 @@ class RunSampler {
   ~RunSampler();
   RunSampler(const RunSampler&) = delete;
   RunSampler& operator=(const RunSampler&) = delete;
+
+  /// Adds whole-server sampling (its own thread and cadence) to the run; call before start().
+  void attach_server(std::unique_ptr<ServerSampler> server) { server_ = std::move(server); }
 
   void start();
   RunMeasurement finish();
@@ -136,6 +142,7 @@ class RunSampler {
   bool have_machine_ticks_ = false;
   double ticks_per_second_;
   RunMeasurement result_;
+  std::unique_ptr<ServerSampler> server_;
 
   std::thread thread_;
   std::mutex mutex_;

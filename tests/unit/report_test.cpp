@@ -1,7 +1,9 @@
 // The JSON report contract (schema_version 1) and the text summary.
 #include <gtest/gtest.h>
 
+#include "methods/gpu.hpp"
 #include "methods/process.hpp"
+#include "methods/server.hpp"
 #include "report/json_report.hpp"
 #include "report/summary_text.hpp"
 
@@ -34,9 +36,11 @@ RunReport sample_report() {
   m.have_package = true;
   m.attributed_package = Joules{180000.0};
   r.methods.push_back(process_method(m, ""));
-  r.methods.push_back(planned_method("gpu"));
-  r.methods.push_back(planned_method("server"));
-  r.methods.push_back(planned_method("server-minus-idle"));
+  r.methods.push_back(gpu_method({}, GpuSelection{}, "no readable GPU"));
+  r.methods.push_back(server_method(std::nullopt, "no usable server power source"));
+  std::string warning;
+  r.methods.push_back(server_minus_idle_method(std::nullopt, "no usable server power source", std::nullopt,
+                                               "no idle baseline", 10.0, warning));
   r.sensor_statuses.push_back({"rapl.package-0", SensorStatus::State::Ok, "/sys/x", "", ""});
   r.sensor_statuses.push_back(
       {"rapl.package-1", SensorStatus::State::Unreadable, "/sys/y", "root only", "run as root"});

@@ -1,0 +1,85 @@
+// The server sampling thread: a reading now, then every period, then a last one when the run ends.
+#include "sampling/server_sampler.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <csignal>
+
+namespace wattprint {
+
+ServerSampler::ServerSampler(std::unique_ptr<ServerPowerSource> source, const Clock& clock, Seconds period)
+    : source_(std::move(source)), clock_(clock), period_(period) {}
+
+ServerSampler::~ServerSampler() {
+  if (thread_.joinable()) {
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+}
+
+void ServerSampler::start(SteadyTime origin) {
+  origin_ = origin;
+  sigset_t all;
+  sigset_t previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &previous);
+  thread_ = std::thread([this] { loop(); });
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+}
+
+void ServerSampler::take_reading() {
+  const ServerRead read = source_->read();  // may block up to the source's timeout: no lock held
+  const double at_s = since_origin(clock_.steady_now());
+  const std::lock_guard lock(mutex_);
+  const double clamped = end_s_ ? std::min(at_s, *end_s_) : at_s;
+  if (read.reading) {
+    integrator_.add(clamped, read.reading->power, read.reading->window);
+  } else {
+    integrator_.add_failure(clamped, read.error);
+    last_error_ = read.error;
+  }
+}
+
+void ServerSampler::loop() {
+  const auto step = std::chrono::duration_cast<std::chrono::steady_clock::duration>(period_);
+  auto next = origin_;
+  for (;;) {
+    take_reading();
+    next += step;
+    const SteadyTime now = clock_.steady_now();
+    while (next <= now) next += step;  // a slow card skips readings instead of piling them up
+    std::unique_lock lock(mutex_);
+    if (wake_.wait_until(lock, next, [this] { return stopping_; })) break;
+  }
+  take_reading();  // the last reading, at the end of the run
+}
+
+ServerEnergy ServerSampler::finish(double end_s) {
+  {
+    const std::lock_guard lock(mutex_);
+    end_s_ = end_s;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  ServerEnergy result;
+  result.family = source_->family();
+  result.origin = source_->origin();
+  result.period = period_;
+  result.energy = integrator_.finish(end_s);
+  result.readings = integrator_.readings();
+  result.failures = integrator_.failures();
+  result.last_error = last_error_;
+  result.min_power = integrator_.min_power();
+  result.max_power = integrator_.max_power();
+  result.mean_window = integrator_.mean_window();
+  result.degraded = integrator_.degraded_spans();
+  return result;
+}
+
+}  // namespace wattprint
