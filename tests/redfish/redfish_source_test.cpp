@@ -142,6 +142,18 @@ TEST(RedfishSource, ChassisUrlGivenDirectly) {
   for (const std::string& request : server.requests()) EXPECT_NE(path_of(request), "/redfish/v1/Chassis");
 }
 
+TEST(RedfishSource, UnknownChassisIsNotFound) {
+  RedfishServer server;
+  REQUIRE_SERVER(server);
+  RedfishOptions options = options_for(server);
+  options.url = server.url() + "/redfish/v1/Chassis/9Z";
+  const OpenedServerSource opened = open_redfish_source(options);
+  EXPECT_EQ(opened.status.state, State::Error);
+  EXPECT_NE(opened.status.reason.find("/redfish/v1/Chassis/9Z: HTTP 404 (not found)"), std::string::npos)
+      << opened.status.reason;
+  EXPECT_NE(opened.status.remedy.find("https://HOST/redfish/v1/Chassis/ID"), std::string::npos);
+}
+
 TEST(RedfishSource, NoPowerReadingSaysWhatWasTried) {
   RedfishServer server(variant("none", 344.0));
   REQUIRE_SERVER(server);

@@ -186,14 +186,20 @@ class Discovery {
     std::string origin;
   };
 
+  /// The chassis at `chassis_url`, in the discovery order.
   std::optional<Found> chassis(const std::string& chassis_url) {
-    Fetched chassis = get(chassis_url);
-    if (!chassis.payload) return note(chassis_url, chassis.error.reason);
-    if (auto found = environment_metrics(chassis_url, *chassis.payload)) return found;
+    Fetched fetched = get(chassis_url);
+    if (!fetched.payload) return note(chassis_url, fetched.error.reason);
+    return chassis(chassis_url, *fetched.payload);
+  }
+
+  /// The chassis already fetched.
+  std::optional<Found> chassis(const std::string& chassis_url, const json& chassis) {
+    if (auto found = environment_metrics(chassis_url, chassis)) return found;
     if (fatal_) return std::nullopt;
-    if (auto found = power_subsystem(chassis_url, *chassis.payload)) return found;
+    if (auto found = power_subsystem(chassis_url, chassis)) return found;
     if (fatal_) return std::nullopt;
-    return legacy_power(chassis_url, *chassis.payload);
+    return legacy_power(chassis_url, chassis);
   }
 
   /// GET, keeping the first fatal error.
@@ -311,18 +317,21 @@ OpenedServerSource open_redfish_source(const RedfishOptions& options) {
     auto client = std::make_unique<HttpsClient>(std::move(client_options));
     Discovery discovery(*client, url.value->origin);
 
-    std::vector<std::string> chassis_urls;
+    // The URL given must answer: its failures are errors, not just one resource noted as tried.
+    const std::string entry_url = target == redfish::UrlTarget::Chassis ? url.value->origin + url.value->path
+                                                                         : url.value->origin + "/redfish/v1/Chassis";
+    Fetched entry = discovery.get(entry_url);
+    if (!entry.payload)
+      return failed(std::move(opened), entry.error.state, entry.error.reason,
+                    entry.error.remedy.empty() ? kUrlRemedy : entry.error.remedy);
+
+    std::optional<Discovery::Found> found;
     if (target == redfish::UrlTarget::Chassis) {
-      chassis_urls.push_back(url.value->origin + url.value->path);
+      found = discovery.chassis(entry_url, *entry.payload);
     } else {
-      const std::string collection_url = url.value->origin + "/redfish/v1/Chassis";
-      Fetched collection = discovery.get(collection_url);
-      if (!collection.payload) {
-        const FetchError& error = discovery.fatal_ ? *discovery.fatal_ : collection.error;
-        return failed(std::move(opened), error.state, error.reason,
-                      error.remedy.empty() ? kUrlRemedy : error.remedy);
-      }
-      const Parsed<std::vector<std::string>> members = redfish::collection_members(*collection.payload);
+      const std::string& collection_url = entry_url;
+      std::vector<std::string> chassis_urls;
+      const Parsed<std::vector<std::string>> members = redfish::collection_members(*entry.payload);
       if (!members.ok())
         return failed(std::move(opened), State::Error, fmt::format("{}: {}", collection_url, members.reason),
                       kUrlRemedy);
@@ -330,20 +339,20 @@ OpenedServerSource open_redfish_source(const RedfishOptions& options) {
         if (auto resolved = discovery.resolve(member)) chassis_urls.push_back(std::move(*resolved));
       if (chassis_urls.empty())
         return failed(std::move(opened), State::Absent, fmt::format("{}: no chassis", collection_url), "");
+      for (const std::string& chassis_url : chassis_urls) {
+        found = discovery.chassis(chassis_url);
+        if (found || discovery.fatal_) break;
+      }
     }
-
-    for (const std::string& chassis_url : chassis_urls) {
-      std::optional<Discovery::Found> found = discovery.chassis(chassis_url);
-      if (discovery.fatal_) {
-        const FetchError& error = *discovery.fatal_;
-        return failed(std::move(opened), error.state, error.reason, error.remedy);
-      }
-      if (found) {
-        opened.status.state = State::Ok;
-        opened.source = std::make_unique<RedfishSource>(std::move(client), found->kind, std::move(found->urls),
-                                                        std::move(found->origin));
-        return opened;
-      }
+    if (discovery.fatal_) {
+      const FetchError& error = *discovery.fatal_;
+      return failed(std::move(opened), error.state, error.reason, error.remedy);
+    }
+    if (found) {
+      opened.status.state = State::Ok;
+      opened.source = std::make_unique<RedfishSource>(std::move(client), found->kind, std::move(found->urls),
+                                                      std::move(found->origin));
+      return opened;
     }
     std::string tried;
     for (const std::string& line : discovery.tried_) tried += (tried.empty() ? "" : "; ") + line;
