@@ -167,7 +167,8 @@ HttpResult HttpsClient::get(const std::string& url, std::optional<Seconds> timeo
     if (code == CURLE_OK) code = curl_easy_setopt(h.easy, CURLOPT_CONNECTTIMEOUT_MS, ms);
     if (code == CURLE_OK) code = curl_easy_perform(h.easy);
     if (code != CURLE_OK) {
-      result.failure = h.too_large || code == CURLE_FILESIZE_EXCEEDED ? HttpFailure::TooLarge : classify(code);
+      result.failure =
+          h.too_large || code == CURLE_FILESIZE_EXCEEDED ? HttpFailure::TooLarge : classify(code);
       std::string detail = h.error_buffer[0] != '\0' ? std::string(h.error_buffer) : curl_easy_strerror(code);
       if (result.failure == HttpFailure::TooLarge)
         detail = "response larger than " + std::to_string(options_.max_body_bytes) + " bytes";

@@ -123,8 +123,8 @@ void RedfishServer::start() {
   ::chmod(file("password").c_str(), 0600);
   write_control();
 
-  const pid_t openssl = spawn({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                               "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout",
+  const pid_t openssl = spawn({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                               "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout",
                                file("key.pem").string(), "-out", file("cert.pem").string()},
                               file("openssl.log"));
   const std::optional<int> made = openssl < 0 ? std::optional<int>(-1) : wait_for(openssl, 30s);
@@ -156,7 +156,8 @@ void RedfishServer::start() {
     }
     if (auto status = wait_for(pid_, 0ms)) {
       pid_ = -1;
-      error_ = "the fake Redfish server exited (status " + std::to_string(*status) + "): " + slurp(file("server.log"));
+      error_ = "the fake Redfish server exited (status " + std::to_string(*status) +
+               "): " + slurp(file("server.log"));
       return;
     }
     std::this_thread::sleep_for(20ms);
@@ -222,8 +223,6 @@ std::vector<std::string> RedfishServer::requests() const {
   return lines;
 }
 
-void RedfishServer::clear_requests() {
-  std::ofstream out(file("requests.log"), std::ios::trunc);
-}
+void RedfishServer::clear_requests() { std::ofstream out(file("requests.log"), std::ios::trunc); }
 
 }  // namespace wattprint::testing

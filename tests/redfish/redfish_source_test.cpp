@@ -20,10 +20,10 @@ namespace {
 using testing::RedfishServer;
 using State = SensorStatus::State;
 
-#define REQUIRE_SERVER(server)                                       \
-  do {                                                               \
+#define REQUIRE_SERVER(server)                                         \
+  do {                                                                 \
     if (auto why = RedfishServer::unavailable()) GTEST_SKIP() << *why; \
-    ASSERT_TRUE((server).started()) << (server).error();             \
+    ASSERT_TRUE((server).started()) << (server).error();               \
   } while (false)
 
 RedfishOptions options_for(const RedfishServer& server) {
@@ -102,7 +102,8 @@ TEST(RedfishSource, EnvironmentMetricsComeFirst) {
   REQUIRE_SERVER(server);
   const OpenedServerSource opened = open_redfish_source(options_for(server));
   ASSERT_EQ(opened.status.state, State::Ok) << opened.status.reason;
-  EXPECT_EQ(opened.source->origin(), "Redfish " + server.chassis_url() + "/EnvironmentMetrics PowerWatts.Reading");
+  EXPECT_EQ(opened.source->origin(),
+            "Redfish " + server.chassis_url() + "/EnvironmentMetrics PowerWatts.Reading");
   EXPECT_DOUBLE_EQ(read_watts(*opened.source), 374.0);
   server.set_power_watts(401.25);
   server.clear_requests();
@@ -117,9 +118,10 @@ TEST(RedfishSource, PowerSubsystemSupplyMetricsAreAdded) {
   REQUIRE_SERVER(server);
   const OpenedServerSource opened = open_redfish_source(options_for(server));
   ASSERT_EQ(opened.status.state, State::Ok) << opened.status.reason;
-  EXPECT_EQ(opened.source->origin(), "Redfish " + server.chassis_url() +
-                                         "/PowerSubsystem/PowerSupplies/*/Metrics InputPowerWatts.Reading (sum "
-                                         "over 2 power supplies)");
+  EXPECT_EQ(opened.source->origin(),
+            "Redfish " + server.chassis_url() +
+                "/PowerSubsystem/PowerSupplies/*/Metrics InputPowerWatts.Reading (sum "
+                "over 2 power supplies)");
   EXPECT_NEAR(read_watts(*opened.source), 344.0, 1e-9);
   server.set_power_watts(1234.5);
   server.clear_requests();
@@ -349,7 +351,8 @@ TEST(RedfishSource, CredentialsInTheUrlAreRefusedWithoutEchoingThem) {
   RedfishServer server;
   REQUIRE_SERVER(server);
   RedfishOptions options = options_for(server);
-  options.url = "https://" + server.user() + ":" + server.password() + "@127.0.0.1:" + std::to_string(server.port());
+  options.url =
+      "https://" + server.user() + ":" + server.password() + "@127.0.0.1:" + std::to_string(server.port());
   const OpenedServerSource opened = open_redfish_source(options);
   EXPECT_EQ(opened.status.state, State::Error);
   EXPECT_NE(opened.status.reason.find("--redfish-user"), std::string::npos) << opened.status.reason;

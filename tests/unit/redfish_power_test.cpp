@@ -1,5 +1,5 @@
-// Redfish payload parsing on realistic payloads (DMTF public-rackmount1 mockup, HPE iLO 4 legacy Power) and on
-// the odd ones BMCs also send: null readings, wrong types, missing keys. Nothing here may throw.
+// Redfish payload parsing on realistic payloads (DMTF public-rackmount1 mockup, HPE iLO 4 legacy Power) and
+// on the odd ones BMCs also send: null readings, wrong types, missing keys. Nothing here may throw.
 #include "sources/server/redfish/redfish_power.hpp"
 
 #include <gtest/gtest.h>
@@ -26,7 +26,8 @@ const char* const kRackmountPower = R"({
   "PowerSupplies": [ { "LastPowerOutputWatts": 325, "PowerCapacityWatts": 800 } ],
   "@odata.id": "/redfish/v1/Chassis/1U/Power" })";
 
-// An HPE iLO 4 style legacy Power resource: old @odata.type spelling, OEM extras under Oem.Hp, a float reading.
+// An HPE iLO 4 style legacy Power resource: old @odata.type spelling, OEM extras under Oem.Hp, a float
+// reading.
 const char* const kIlo4Power = R"({
   "@odata.context": "/redfish/v1/$metadata#Chassis/Members/1/Power$entity",
   "@odata.id": "/redfish/v1/Chassis/1/Power/",
@@ -62,10 +63,11 @@ std::string supply_metrics(const std::string& bay, const std::string& reading) {
   return R"({ "@odata.type": "#PowerSupplyMetrics.v1_1_0.PowerSupplyMetrics", "Id": "Metrics",
     "Name": "Metrics for Power Supply )" +
          bay + R"(",
-    "InputVoltage": { "DataSourceUri": "/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies/)" + bay +
+    "InputVoltage": { "DataSourceUri": "/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies/)" +
+         bay +
          R"(/Sensors/InputVoltage", "Reading": 230.2 },
-    "InputPowerWatts": { "DataSourceUri": "/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies/)" + bay +
-         R"(/Sensors/InputPower", "Reading": )" + reading + R"( },
+    "InputPowerWatts": { "DataSourceUri": "/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies/)" +
+         bay + R"(/Sensors/InputPower", "Reading": )" + reading + R"( },
     "OutputPowerWatts": { "Reading": 90 },
     "EnergykWh": { "Reading": 1020 },
     "@odata.id": "/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies/)" +
@@ -96,7 +98,8 @@ TEST(RedfishPower, LegacyNullReadingIsAReason) {
   power["PowerControl"][0]["PowerConsumedWatts"] = nullptr;
   const Parsed<double> watts = legacy_power_consumed(power);
   EXPECT_FALSE(watts.ok());
-  EXPECT_NE(watts.reason.find("PowerControl[0].PowerConsumedWatts is null"), std::string::npos) << watts.reason;
+  EXPECT_NE(watts.reason.find("PowerControl[0].PowerConsumedWatts is null"), std::string::npos)
+      << watts.reason;
 }
 
 TEST(RedfishPower, LegacyOddShapes) {
@@ -106,7 +109,8 @@ TEST(RedfishPower, LegacyOddShapes) {
     return watts.reason;
   };
   EXPECT_EQ(reason(R"({"Id": "Power"})"), "no PowerControl");
-  EXPECT_EQ(reason(R"({"PowerControl": {"PowerConsumedWatts": 1}})"), "PowerControl is an object, not an array");
+  EXPECT_EQ(reason(R"({"PowerControl": {"PowerConsumedWatts": 1}})"),
+            "PowerControl is an object, not an array");
   EXPECT_EQ(reason(R"({"PowerControl": []})"), "PowerControl is empty");
   EXPECT_EQ(reason(R"({"PowerControl": [3]})"), "PowerControl[0] is a number, not an object");
   EXPECT_EQ(reason(R"({"PowerControl": [{"Name": "x"}]})"), "no PowerControl[0].PowerConsumedWatts");
@@ -140,8 +144,8 @@ TEST(RedfishPower, EnvironmentMetricsOddShapes) {
 
 TEST(RedfishPower, PowerSupplyMetricsAddUp) {
   double sum = 0.0;
-  for (const auto& [bay, reading] : std::vector<std::pair<std::string, std::string>>{{"Bay1", "189.2"},
-                                                                                      {"Bay2", "154.8"}}) {
+  for (const auto& [bay, reading] :
+       std::vector<std::pair<std::string, std::string>>{{"Bay1", "189.2"}, {"Bay2", "154.8"}}) {
     const Parsed<double> watts = power_supply_input_power(parse(supply_metrics(bay, reading)));
     ASSERT_TRUE(watts.ok()) << watts.reason;
     sum += *watts.value;
@@ -170,8 +174,10 @@ TEST(RedfishPower, CollectionMembers) {
     "@odata.id": "/redfish/v1/Chassis" })");
   const Parsed<std::vector<std::string>> members = collection_members(chassis);
   ASSERT_TRUE(members.ok()) << members.reason;
-  EXPECT_EQ(*members.value, (std::vector<std::string>{"/redfish/v1/Chassis/1U", "/redfish/v1/Chassis/Blade2"}));
-  EXPECT_EQ(collection_members(json::parse(R"({"Members": {}})")).reason, "Members is an object, not an array");
+  EXPECT_EQ(*members.value,
+            (std::vector<std::string>{"/redfish/v1/Chassis/1U", "/redfish/v1/Chassis/Blade2"}));
+  EXPECT_EQ(collection_members(json::parse(R"({"Members": {}})")).reason,
+            "Members is an object, not an array");
   EXPECT_EQ(collection_members(json::parse(R"({"Name": "x"})")).reason, "not a collection (no Members)");
   EXPECT_TRUE(collection_members(json::parse(R"({"Members": []})")).value->empty());
 }

@@ -50,7 +50,8 @@ const json* member(const json& object, std::string_view key) noexcept {
 Parsed<double> watts_at(const json* value, std::string_view name) {
   if (value == nullptr) return {std::nullopt, fmt::format("no {}", name)};
   if (value->is_null()) return {std::nullopt, fmt::format("{} is null (the BMC has no reading)", name)};
-  if (!value->is_number()) return {std::nullopt, fmt::format("{} is {}, not a number", name, type_text(*value))};
+  if (!value->is_number())
+    return {std::nullopt, fmt::format("{} is {}, not a number", name, type_text(*value))};
   const double watts = value->get<double>();
   if (!std::isfinite(watts) || watts < 0.0) return {std::nullopt, fmt::format("{} is {} W", name, watts)};
   return {watts, ""};
@@ -89,7 +90,8 @@ Parsed<json> parse_payload(std::string_view body) {
     std::replace(what.begin(), what.end(), '\n', ' ');
     return {std::nullopt, "malformed JSON: " + what};
   }
-  if (!parsed.is_object()) return {std::nullopt, fmt::format("malformed JSON: {}, not an object", type_text(parsed))};
+  if (!parsed.is_object())
+    return {std::nullopt, fmt::format("malformed JSON: {}, not an object", type_text(parsed))};
   return {std::move(parsed), ""};
 }
 
@@ -114,7 +116,9 @@ std::optional<std::string> link(const json& resource, std::string_view property)
   return id->get<std::string>();
 }
 
-Parsed<double> environment_metrics_power(const json& metrics) { return excerpt_reading(metrics, "PowerWatts"); }
+Parsed<double> environment_metrics_power(const json& metrics) {
+  return excerpt_reading(metrics, "PowerWatts");
+}
 
 Parsed<double> power_supply_input_power(const json& metrics) {
   return excerpt_reading(metrics, "InputPowerWatts");
@@ -156,7 +160,8 @@ Parsed<RedfishUrl> parse_url(std::string_view url) {
             "and --redfish-password-file"};
   if (authority.empty() || authority.front() == ':') return {std::nullopt, "no host in the URL"};
   parsed.origin = fmt::format("{}://{}", parsed.scheme, authority);
-  std::string_view path = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
+  std::string_view path =
+      authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
   if (path.find_first_of("?#") != std::string_view::npos)
     return {std::nullopt, "a query or fragment in the URL is not supported"};
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);

@@ -3,12 +3,11 @@
 // types, nulls and missing keys give a one-line reason instead.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace wattprint::redfish {
 

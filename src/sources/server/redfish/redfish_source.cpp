@@ -27,7 +27,8 @@ constexpr const char* kTlsRemedy =
     "check that --redfish-ca names a readable PEM file and that the URL is the BMC's HTTPS port";
 constexpr const char* kConnectRemedy =
     "check the host and port, that the BMC's Redfish service is enabled, and the network path to it";
-constexpr const char* kTimeoutRemedy = "check the network path to the BMC; a busy BMC may need a longer timeout";
+constexpr const char* kTimeoutRemedy =
+    "check the network path to the BMC; a busy BMC may need a longer timeout";
 constexpr const char* kAuthRemedy =
     "check --redfish-user and --redfish-password-file; the account needs at least the ReadOnly role";
 constexpr const char* kUrlRemedy =
@@ -98,8 +99,8 @@ Fetched fetch(HttpsClient& client, const std::string& url, std::optional<Seconds
   const long status = result.response->status;
   if (status == 401 || status == 403) {
     out.error = {State::Unreadable,
-                 fmt::format("GET {}: HTTP {}: authentication failed for user '{}' (wrong user or password?)", url,
-                             status, client.options().user),
+                 fmt::format("GET {}: HTTP {}: authentication failed for user '{}' (wrong user or password?)",
+                             url, status, client.options().user),
                  kAuthRemedy, true};
     return out;
   }
@@ -111,8 +112,7 @@ Fetched fetch(HttpsClient& client, const std::string& url, std::optional<Seconds
     return out;
   }
   if (status != 200) {
-    out.error.reason =
-        fmt::format("GET {}: HTTP {}{}", url, status, status == 404 ? " (not found)" : "");
+    out.error.reason = fmt::format("GET {}: HTTP {}{}", url, status, status == 404 ? " (not found)" : "");
     return out;
   }
   Parsed<json> parsed = redfish::parse_payload(result.response->body);
@@ -127,7 +127,8 @@ Fetched fetch(HttpsClient& client, const std::string& url, std::optional<Seconds
 /// The power reading found by discovery and polled by read().
 class RedfishSource final : public ServerPowerSource {
  public:
-  RedfishSource(std::unique_ptr<HttpsClient> client, Kind kind, std::vector<std::string> urls, std::string origin)
+  RedfishSource(std::unique_ptr<HttpsClient> client, Kind kind, std::vector<std::string> urls,
+                std::string origin)
       : client_(std::move(client)), kind_(kind), urls_(std::move(urls)), origin_(std::move(origin)) {}
 
   [[nodiscard]] const std::string& family() const override { return family_; }
@@ -141,7 +142,8 @@ class RedfishSource final : public ServerPowerSource {
       const Seconds budget = client_->options().timeout;
       double watts = 0.0;
       for (const std::string& url : urls_) {
-        const Seconds left = budget - std::chrono::duration_cast<Seconds>(std::chrono::steady_clock::now() - start);
+        const Seconds left =
+            budget - std::chrono::duration_cast<Seconds>(std::chrono::steady_clock::now() - start);
         if (left <= Seconds{0.0}) {
           out.error = fmt::format("GET {}: no time left within the {} s timeout", url, budget.count());
           return out;
@@ -228,7 +230,8 @@ class Discovery {
     const std::optional<std::string> id = redfish::link(resource, property);
     if (!id) return note(where, fmt::format("no {} link", property));
     const std::optional<std::string> url = resolve(*id);
-    if (!url) return note(where, fmt::format("{} link '{}' is not on {}, not followed", property, *id, origin_));
+    if (!url)
+      return note(where, fmt::format("{} link '{}' is not on {}, not followed", property, *id, origin_));
     Fetched fetched = get(*url);
     if (!fetched.payload) return note(where, fetched.error.reason);
     return std::make_pair(*url, std::move(*fetched.payload));
@@ -239,7 +242,9 @@ class Discovery {
     if (!metrics) return std::nullopt;
     const Parsed<double> reading = redfish::environment_metrics_power(metrics->second);
     if (!reading.ok()) return note(metrics->first, reading.reason);
-    return Found{Kind::EnvironmentMetrics, {metrics->first}, fmt::format("Redfish {} PowerWatts.Reading", metrics->first)};
+    return Found{Kind::EnvironmentMetrics,
+                 {metrics->first},
+                 fmt::format("Redfish {} PowerWatts.Reading", metrics->first)};
   }
 
   std::optional<Found> power_subsystem(const std::string& chassis_url, const json& chassis) {
@@ -263,10 +268,11 @@ class Discovery {
       metrics_urls.push_back(metrics->first);
     }
     if (metrics_urls.empty()) return note(supplies->first, "no power supply present");
-    std::string origin = metrics_urls.size() == 1
-                             ? fmt::format("Redfish {} InputPowerWatts.Reading", metrics_urls.front())
-                             : fmt::format("Redfish {}/*/Metrics InputPowerWatts.Reading (sum over {} power supplies)",
-                                           supplies->first, metrics_urls.size());
+    std::string origin =
+        metrics_urls.size() == 1
+            ? fmt::format("Redfish {} InputPowerWatts.Reading", metrics_urls.front())
+            : fmt::format("Redfish {}/*/Metrics InputPowerWatts.Reading (sum over {} power supplies)",
+                          supplies->first, metrics_urls.size());
     return Found{Kind::PowerSupplyMetrics, std::move(metrics_urls), std::move(origin)};
   }
 
@@ -275,7 +281,8 @@ class Discovery {
     if (!power) return std::nullopt;
     const Parsed<double> reading = redfish::legacy_power_consumed(power->second);
     if (!reading.ok()) return note(power->first, reading.reason);
-    return Found{Kind::LegacyPower, {power->first},
+    return Found{Kind::LegacyPower,
+                 {power->first},
                  fmt::format("Redfish {} PowerControl[0].PowerConsumedWatts", power->first)};
   }
 
@@ -306,7 +313,8 @@ OpenedServerSource open_redfish_source(const RedfishOptions& options) {
     const redfish::UrlTarget target = redfish::url_target(url.value->path);
     if (target == redfish::UrlTarget::Other)
       return failed(std::move(opened), State::Error,
-                    fmt::format("'{}' is neither a Redfish service root nor a chassis", url.value->path), kUrlRemedy);
+                    fmt::format("'{}' is neither a Redfish service root nor a chassis", url.value->path),
+                    kUrlRemedy);
 
     HttpsClientOptions client_options;
     client_options.ca_file = options.ca_file;
@@ -318,8 +326,9 @@ OpenedServerSource open_redfish_source(const RedfishOptions& options) {
     Discovery discovery(*client, url.value->origin);
 
     // The URL given must answer: its failures are errors, not just one resource noted as tried.
-    const std::string entry_url = target == redfish::UrlTarget::Chassis ? url.value->origin + url.value->path
-                                                                         : url.value->origin + "/redfish/v1/Chassis";
+    const std::string entry_url = target == redfish::UrlTarget::Chassis
+                                      ? url.value->origin + url.value->path
+                                      : url.value->origin + "/redfish/v1/Chassis";
     Fetched entry = discovery.get(entry_url);
     if (!entry.payload)
       return failed(std::move(opened), entry.error.state, entry.error.reason,
@@ -356,9 +365,10 @@ OpenedServerSource open_redfish_source(const RedfishOptions& options) {
     }
     std::string tried;
     for (const std::string& line : discovery.tried_) tried += (tried.empty() ? "" : "; ") + line;
-    return failed(std::move(opened), State::Absent, "no power reading found (tried " + tried + ")",
-                  "this BMC publishes no chassis input power over Redfish (EnvironmentMetrics, PowerSubsystem, "
-                  "Power); try IPMI DCMI instead");
+    return failed(
+        std::move(opened), State::Absent, "no power reading found (tried " + tried + ")",
+        "this BMC publishes no chassis input power over Redfish (EnvironmentMetrics, PowerSubsystem, "
+        "Power); try IPMI DCMI instead");
   } catch (const std::exception& e) {
     return failed(std::move(opened), State::Error, fmt::format("unexpected failure: {}", e.what()), "");
   }
