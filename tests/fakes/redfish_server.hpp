@@ -71,7 +71,8 @@ class RedfishServer {
   void set_delay_s(double seconds);
   /// Answer 200 with a truncated JSON body.
   void set_malformed(bool malformed);
-  /// Answer every authenticated request with this HTTP status (0: normal answers).
+  /// Answer every authenticated request with this HTTP status (0: normal answers); a 3xx comes with a
+  /// Location on another host (https://redirected.invalid/...).
   void set_status(int status);
 
   /// Every request received so far, in order: "GET /redfish/v1/Chassis/1U/Power 51234" (path, then the

@@ -15,7 +15,8 @@ Every request needs HTTP Basic auth. The control file (JSON, re-read on every re
 steers the answers:
   {"variant": "legacy", "power_watts": 344.0, "delay_s": 0.0, "malformed": false, "status": 0}
 delay_s: sleep before answering; malformed: 200 with a truncated JSON body; status: when not 0, every
-authenticated request gets this HTTP status with a Redfish error body.
+authenticated request gets this HTTP status with a Redfish error body (and, for a 3xx, a Location on
+another host).
 
 Listens on 127.0.0.1 on a port of its own choosing and writes the port to --port-file (atomically).
 Appends "GET <path> <client port>" per request to --log when given. Exits when its parent goes away.
@@ -241,7 +242,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         status = int(ctl["status"])
         if status:
-            self.send_json(status, error_body("Base.1.8.GeneralError", f"Forced status {status}."))
+            # A 3xx points at another host: a client that followed it would hand that host the credentials.
+            extra = [("Location", "https://redirected.invalid" + self.path)] if 300 <= status < 400 else []
+            self.send_json(status, error_body("Base.1.8.GeneralError", f"Forced status {status}."), extra)
             return
         path = self.path.split("?")[0].rstrip("/") or "/redfish/v1"
         body = resources(ctl).get(path)

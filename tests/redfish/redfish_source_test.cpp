@@ -13,6 +13,7 @@
 #include <string>
 
 #include "fakes/redfish_server.hpp"
+#include "platform/https_client.hpp"
 
 namespace wattprint {
 namespace {
@@ -293,6 +294,47 @@ TEST(RedfishSource, HttpErrorsFailOneReadOnly) {
   EXPECT_NE(failed.error.find("HTTP 503"), std::string::npos) << failed.error;
   server.set_status(0);
   EXPECT_NEAR(read_watts(*opened.source), 500.0, 1e-9);
+}
+
+TEST(RedfishSource, RedirectsAreNotFollowed) {
+  RedfishServer server;
+  REQUIRE_SERVER(server);
+  server.set_status(302);
+  const OpenedServerSource opened = open_redfish_source(options_for(server));
+  EXPECT_EQ(opened.status.state, State::Error);
+  EXPECT_NE(
+      opened.status.reason.find("HTTP 302: redirected to 'https://redirected.invalid/redfish/v1/Chassis', "
+                                "not followed"),
+      std::string::npos)
+      << opened.status.reason;
+  EXPECT_EQ(server.requests().size(), 1U);
+}
+
+TEST(HttpsClient, CapsTheBodySize) {
+  RedfishServer server;
+  REQUIRE_SERVER(server);
+  HttpsClientOptions options;
+  options.ca_file = server.ca_file();
+  options.user = server.user();
+  options.password = Secret(server.password());
+  options.max_body_bytes = 600;  // the Power resource is about 900 bytes, the service root about 250
+  HttpsClient client(std::move(options));
+  const HttpResult big = client.get(server.chassis_url() + "/Power");
+  EXPECT_FALSE(big.response.has_value());
+  EXPECT_EQ(big.failure, HttpFailure::TooLarge);
+  EXPECT_NE(big.error.find("larger than 600 bytes"), std::string::npos) << big.error;
+  // The client stays usable.
+  const HttpResult small = client.get(server.url() + "/redfish/v1");
+  ASSERT_TRUE(small.response.has_value()) << small.error;
+  EXPECT_EQ(small.response->status, 200);
+  EXPECT_NE(small.response->body.find("RootService"), std::string::npos);
+}
+
+TEST(HttpsClient, RefusesCredentialsInTheUrl) {
+  HttpsClient client(HttpsClientOptions{});
+  const HttpResult result = client.get("https://root:calvin@127.0.0.1:1/redfish/v1");
+  EXPECT_FALSE(result.response.has_value());
+  EXPECT_EQ(result.error.find("calvin"), std::string::npos) << result.error;
 }
 
 TEST(RedfishSource, MissingServiceIsNotFound) {
