@@ -1,0 +1,179 @@
+// Whole-server power from management cards through the real binary: a live HTTPS Redfish service (and, in
+// the IPMI tests, a real ipmi_sim): energy against the power the test sets, credentials that never show,
+// failures that are marked and never stall or stop the run.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fakes/redfish_server.hpp"
+#include "integration/harness.hpp"
+
+namespace wattprint::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string file_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class Bmc : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto bin = wattprint_bin_from_env();
+    if (!bin) GTEST_SKIP() << "WATTPRINT_BIN is not set: point it at the wattprint executable";
+    bin_ = *bin;
+    fs::create_directories(home_.path() / "sys");
+  }
+  [[nodiscard]] SpawnOptions options(std::vector<std::string> args) const {
+    SpawnOptions o;
+    o.args = std::move(args);
+    o.home = home_.path();
+    o.cwd = home_.path();
+    o.extra_env.push_back("WATTPRINT_STATE_DIR=" + (home_.path() / "state").string());
+    return o;
+  }
+  [[nodiscard]] ProcessResult run(std::vector<std::string> args) const { return run_process(bin_, options(std::move(args))); }
+  [[nodiscard]] std::string sys() const { return (home_.path() / "sys").string(); }
+  [[nodiscard]] std::string report() const { return (home_.path() / "r.json").string(); }
+  [[nodiscard]] static std::vector<std::string> redfish_flags(const RedfishServer& s) {
+    return {"--redfish", s.url(), "--redfish-user", s.user(), "--redfish-password-file", s.password_file(),
+            "--redfish-ca", s.ca_file()};
+  }
+  fs::path bin_;
+  TempDir home_{"wattprint-bmc"};
+};
+
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+TEST_F(Bmc, RedfishServerEnergyIsItsPowerOverTheRun) {
+  if (auto why = RedfishServer::unavailable()) GTEST_SKIP() << *why;
+  for (const char* variant : {"legacy", "environment", "power-subsystem"}) {
+    RedfishServer::Options o;
+    o.variant = variant;
+    o.power_watts = 344.0;
+    RedfishServer server(o);
+    ASSERT_TRUE(server.started()) << server.error();
+    const ProcessResult r =
+        run(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.2", "--idle-watts", "144", "--json",
+                    report()},
+                   concat(redfish_flags(server), {"--", "sleep", "1"})));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json j = read_json(report());
+    ASSERT_TRUE(j.at("server").is_object()) << variant << ": " << r.err;
+    EXPECT_EQ(j.at("server").at("source"), "redfish");
+    const double duration = j.at("duration_s").get<double>();
+    EXPECT_NEAR(j.at("server").at("energy_j").get<double>(), 344.0 * duration, 1e-6) << variant;
+    EXPECT_NEAR(j.at("methods").at("server-minus-idle").at("it_energy_j").get<double>(), 200.0 * duration, 1e-6);
+    EXPECT_GE(j.at("server").at("readings").get<int>(), 4) << variant;
+    // The password is in no output.
+    EXPECT_EQ(r.err.find(server.password()), std::string::npos);
+    EXPECT_EQ(file_text(report()).find(server.password()), std::string::npos);
+  }
+}
+
+TEST_F(Bmc, RedfishPowerChangesDuringTheRunAreFollowed) {
+  if (auto why = RedfishServer::unavailable()) GTEST_SKIP() << *why;
+  RedfishServer server;
+  ASSERT_TRUE(server.started()) << server.error();
+  server.set_power_watts(100.0);
+  Process p(bin_, options(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.1", "--json", report()},
+                                 concat(redfish_flags(server), {"--", "sleep", "2"}))));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  server.set_power_watts(300.0);
+  const ProcessResult r = p.wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = read_json(report());
+  const double duration = j.at("duration_s").get<double>();
+  // The switch came about 1 s after wattprint started (its own start-up before the run is a few ms).
+  const double energy = j.at("server").at("energy_j").get<double>();
+  EXPECT_NEAR(energy, 100.0 * 1.0 + 300.0 * (duration - 1.0), 50.0);
+  EXPECT_DOUBLE_EQ(j.at("server").at("min_power_w").get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(j.at("server").at("max_power_w").get<double>(), 300.0);
+}
+
+TEST_F(Bmc, ASlowServiceIsMarkedAndDoesNotHoldTheRunBack) {
+  if (auto why = RedfishServer::unavailable()) GTEST_SKIP() << *why;
+  RedfishServer server;
+  ASSERT_TRUE(server.started()) << server.error();
+  Process p(bin_, options(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.2", "--server-timeout", "0.5",
+                                  "--json", report()},
+                                 concat(redfish_flags(server), {"--", "sleep", "3"}))));
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  server.set_delay_s(5.0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  server.set_delay_s(0.0);
+  const ProcessResult r = p.wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // wattprint ended within the command's time + one timeout + the last reading, not after the 5-s delays.
+  EXPECT_LT(r.wall_s, 3.0 + 2.0) << r.err;
+  const json j = read_json(report());
+  EXPECT_GE(j.at("server").at("failed_readings").get<int>(), 1);
+  ASSERT_GE(j.at("server").at("degraded_spans").size(), 1U) << j.at("server").dump(2);
+  EXPECT_NE(j.at("server").at("degraded_spans")[0].at("error").get<std::string>().find("time"), std::string::npos);
+  // The gap is bridged: 344 W over the whole run.
+  EXPECT_NEAR(j.at("server").at("energy_j").get<double>(), 344.0 * j.at("duration_s").get<double>(), 1e-6);
+  EXPECT_NE(r.err.find("degraded"), std::string::npos);
+}
+
+TEST_F(Bmc, AWrongPasswordOrAnUntrustedCertificateIsAWarningNotAFailure) {
+  if (auto why = RedfishServer::unavailable()) GTEST_SKIP() << *why;
+  RedfishServer server;
+  ASSERT_TRUE(server.started()) << server.error();
+  const fs::path wrong = home_.path() / "wrong.pw";
+  write_text_file(wrong, "not-the-Pa55word\n", 0600);
+  const ProcessResult r = run({"run", "--sysfs-root", sys(), "--redfish", server.url(), "--redfish-user", server.user(),
+                               "--redfish-password-file", wrong.string(), "--redfish-ca", server.ca_file(), "--json",
+                               report(), "--", "echo", "ran"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "ran\n");
+  EXPECT_NE(r.err.find("warning: server power"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("authentication failed"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("not-the-Pa55word"), std::string::npos);
+  const json j = read_json(report());
+  EXPECT_FALSE(j.at("methods").at("server").at("available").get<bool>());
+  EXPECT_EQ(file_text(report()).find("not-the-Pa55word"), std::string::npos);
+
+  const ProcessResult untrusted = run({"run", "--sysfs-root", sys(), "--redfish", server.url(), "--redfish-user",
+                                       server.user(), "--redfish-password-file", server.password_file(), "--json",
+                                       report(), "--", "true"});
+  ASSERT_EQ(untrusted.exit_code, 0) << untrusted.err;
+  EXPECT_NE(untrusted.err.find("certificate"), std::string::npos) << untrusted.err;
+  EXPECT_NE(untrusted.err.find("--redfish-ca"), std::string::npos) << untrusted.err;
+  const ProcessResult insecure =
+      run({"run", "--sysfs-root", sys(), "--redfish", server.url(), "--redfish-user", server.user(),
+           "--redfish-password-file", server.password_file(), "--insecure", "--json", report(), "--", "true"});
+  ASSERT_EQ(insecure.exit_code, 0) << insecure.err;
+  EXPECT_TRUE(read_json(report()).at("methods").at("server").at("available").get<bool>()) << insecure.err;
+}
+
+TEST_F(Bmc, TheRedfishPasswordCanComeFromTheEnvironment) {
+  if (auto why = RedfishServer::unavailable()) GTEST_SKIP() << *why;
+  RedfishServer server;
+  ASSERT_TRUE(server.started()) << server.error();
+  SpawnOptions o = options({"sensors", "--sysfs-root", sys(), "--redfish", server.chassis_url(), "--redfish-ca",
+                            server.ca_file()});
+  o.extra_env.push_back("WATTPRINT_REDFISH_USER=" + server.user());
+  o.extra_env.push_back("WATTPRINT_REDFISH_PASSWORD=" + server.password());
+  const ProcessResult r = run_process(bin_, o);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("344 W now"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(server.password()), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wattprint::testing
