@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -14,6 +13,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -21,15 +21,13 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
-
 namespace wattprint::testing {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kStartAttempts = 3;                        // a port taken between pick and bind: new port
+constexpr int kStartAttempts = 3;                           // a port taken between pick and bind: new port
 constexpr auto kAnswerDeadline = std::chrono::seconds(10);  // ipmi_sim answers within ~0.2 s normally
 constexpr auto kStopDeadline = std::chrono::seconds(5);     // it takes 1-3 s to exit after SIGTERM
 
@@ -64,7 +62,8 @@ bool answers_presence_ping(int port, std::chrono::milliseconds wait) {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  // RMCP v1.0, sequence 0xFF (no ack), class ASF; ASF IANA 4542, type 0x80 presence ping, tag, reserved, len 0.
+  // RMCP v1.0, sequence 0xFF (no ack), class ASF; ASF IANA 4542, type 0x80 presence ping, tag, reserved, len
+  // 0.
   const std::array<unsigned char, 12> ping = {0x06, 0x00, 0xFF, 0x06, 0x00, 0x00,
                                               0x11, 0xBE, 0x80, 0x2A, 0x00, 0x00};
   bool pong = false;

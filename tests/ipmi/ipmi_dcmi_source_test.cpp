@@ -1,6 +1,11 @@
 // The IPMI DCMI source against a real BMC simulator (OpenIPMI's ipmi_sim with the DCMI test module) over
 // lanplus, cross-checked with ipmitool; and the in-band source's checks of the device node.
+#include "sources/server/ipmi/ipmi_dcmi_source.hpp"
+
+#include <grp.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -15,7 +20,6 @@
 #include <vector>
 
 #include "fakes/ipmi_simulator.hpp"
-#include "sources/server/ipmi/ipmi_dcmi_source.hpp"
 #include "unit/test_dir.hpp"
 
 namespace wattprint {
@@ -27,7 +31,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr Seconds kTimeout{2.0};
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -159,7 +165,8 @@ TEST_F(IpmiDcmiLan, UnknownUserIsAnAuthenticationFailure) {
   o.user = "nobody";
   const OpenedServerSource opened = open_ipmi_lan_source(o);
   EXPECT_EQ(opened.status.state, State::Error);
-  EXPECT_TRUE(contains(opened.status.reason, "authentication failed for user 'nobody'")) << opened.status.reason;
+  EXPECT_TRUE(contains(opened.status.reason, "authentication failed for user 'nobody'"))
+      << opened.status.reason;
   EXPECT_FALSE(contains(opened.status.reason, sim_->password()));
 }
 
@@ -281,11 +288,13 @@ TEST_F(IpmiDcmiLan, SameWattsAsIpmitool) {
   if (::access("/usr/bin/ipmitool", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/ipmitool";
   sim_->set_power_watts(287);
   sim_->set_period_ms(0);  // the source reports the current power, as ipmitool's "Instantaneous" line
-  const auto text = run("/usr/bin/ipmitool -I lanplus -C 3 -H 127.0.0.1 -p " + std::to_string(sim_->port()) +
-                        " -U " + sim_->user() + " -P " + sim_->password() + " dcmi power reading 2>/dev/null");
+  const auto text =
+      run("/usr/bin/ipmitool -I lanplus -C 3 -H 127.0.0.1 -p " + std::to_string(sim_->port()) + " -U " +
+          sim_->user() + " -P " + sim_->password() + " dcmi power reading 2>/dev/null");
   ASSERT_TRUE(text) << "ipmitool failed";
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(*text, m, std::regex(R"(Instantaneous power reading:\s+(\d+) Watts)"))) << *text;
+  ASSERT_TRUE(std::regex_search(*text, m, std::regex(R"(Instantaneous power reading:\s+(\d+) Watts)")))
+      << *text;
   const double ipmitool_watts = std::stod(m[1].str());
 
   auto source = open_ok(options());
@@ -360,12 +369,30 @@ TEST(IpmiDcmiLocal, RegularFileIsNotAnIpmiDevice) {
 }
 
 TEST(IpmiDcmiLocal, NoPermissionIsUnreadable) {
-  if (::geteuid() == 0) GTEST_SKIP() << "running as root: every device node is accessible";
-  // /dev/mem is a character device only root may open.
-  if (::access("/dev/mem", F_OK) != 0) GTEST_SKIP() << "no /dev/mem";
-  const OpenedServerSource opened = open_ipmi_local_source("/dev/mem", Seconds{5.0});
-  EXPECT_EQ(opened.status.state, State::Unreadable);
-  EXPECT_TRUE(contains(opened.status.remedy, "docs/permissions.md")) << opened.status.remedy;
+  // /dev/kmsg: a character device that only root may open for writing (0644 root, or absent access).
+  const std::string device = "/dev/kmsg";
+  struct stat st {};
+  if (::stat(device.c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) GTEST_SKIP() << "no " << device;
+  // As root every device is accessible: check as user nobody in a child process.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)) {
+      ::_exit(2);
+    }
+    if (::access(device.c_str(), R_OK | W_OK) == 0) ::_exit(3);  // this user may open it: nothing to check
+    const OpenedServerSource opened = open_ipmi_local_source(device, Seconds{5.0});
+    const bool ok = opened.status.state == State::Unreadable && opened.status.path == device &&
+                    contains(opened.status.reason, "no permission") &&
+                    contains(opened.status.remedy, "docs/permissions.md");
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 2) GTEST_SKIP() << "cannot switch to user nobody";
+  if (WEXITSTATUS(status) == 3) GTEST_SKIP() << device << " is writable for this user";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "expected state unreadable with a remedy naming docs/permissions.md";
 }
 
 }  // namespace

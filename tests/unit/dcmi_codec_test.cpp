@@ -88,7 +88,8 @@ TEST(DcmiCodec, ShortResponse) {
   EXPECT_NE(d.error.find("10 bytes"), std::string::npos) << d.error;
   EXPECT_NE(d.error.find("19"), std::string::npos) << d.error;
   // One byte short.
-  EXPECT_FALSE(decode_power_reading(std::vector<std::uint8_t>(kVerified.begin(), kVerified.end() - 1)).reading);
+  EXPECT_FALSE(
+      decode_power_reading(std::vector<std::uint8_t>(kVerified.begin(), kVerified.end() - 1)).reading);
 }
 
 TEST(DcmiCodec, WrongGroupId) {
@@ -138,7 +139,8 @@ TEST(DcmiCodec, CompletionCodeNamesInErrors) {
   EXPECT_STREQ(completion_code_name(0xE0), "reserved completion code");
 }
 
-PowerReading reading(std::uint16_t current, std::uint16_t average, std::uint32_t period_ms, bool active = true) {
+PowerReading reading(std::uint16_t current, std::uint16_t average, std::uint32_t period_ms,
+                     bool active = true) {
   PowerReading r;
   r.current_w = current;
   r.minimum_w = current;

@@ -14,7 +14,8 @@ std::uint16_t le16(std::span<const std::uint8_t> bytes, std::size_t at) noexcept
 
 std::uint32_t le32(std::span<const std::uint8_t> bytes, std::size_t at) noexcept {
   return static_cast<std::uint32_t>(bytes[at]) | (static_cast<std::uint32_t>(bytes[at + 1]) << 8U) |
-         (static_cast<std::uint32_t>(bytes[at + 2]) << 16U) | (static_cast<std::uint32_t>(bytes[at + 3]) << 24U);
+         (static_cast<std::uint32_t>(bytes[at + 2]) << 16U) |
+         (static_cast<std::uint32_t>(bytes[at + 3]) << 24U);
 }
 
 /// What a user can do about a completion code, or "" when there is nothing specific to say.
@@ -128,8 +129,8 @@ DecodedResponse decode_power_reading(std::span<const std::uint8_t> response) {
     return out;
   }
   if (response[1] != kGroupId) {
-    out.error = fmt::format("DCMI power reading response has group id 0x{:02X}, expected 0x{:02X}", response[1],
-                            kGroupId);
+    out.error = fmt::format("DCMI power reading response has group id 0x{:02X}, expected 0x{:02X}",
+                            response[1], kGroupId);
     return out;
   }
   PowerReading r;

@@ -16,7 +16,7 @@ namespace wattprint::dcmi {
 
 inline constexpr std::uint8_t kNetFnGroupExtension = 0x2C;  ///< request NetFn of every DCMI command
 inline constexpr std::uint8_t kCmdGetPowerReading = 0x02;
-inline constexpr std::uint8_t kGroupId = 0xDC;                ///< DCMI group extension identification
+inline constexpr std::uint8_t kGroupId = 0xDC;  ///< DCMI group extension identification
 inline constexpr std::uint8_t kModeSystemPowerStatistics = 0x01;
 inline constexpr std::uint8_t kStateMeasurementActive = 0x40;  ///< bit 6 of the power reading state
 inline constexpr std::size_t kResponseSize = 19;               ///< completion code through state byte

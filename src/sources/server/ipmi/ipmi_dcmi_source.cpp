@@ -8,15 +8,18 @@
 //    Timeouts and authentication failures do not fall back: they would fail the same way with 3.
 //  * Workaround IPMI_WORKAROUND_FLAGS_OUTOFBAND_2_0_OPEN_SESSION_PRIVILEGE: tried only when an open without
 //    it fails with IPMI_ERR_PRIVILEGE_LEVEL_CANNOT_BE_OBTAINED (BMCs such as ipmi_sim answer "maximum
-//    privilege 0" in the Open Session response). With the flag, a real privilege or password problem is
-//    still reported by the later RAKP steps, so the retry cannot hide one.
+//    privilege 0" in the Open Session response). The flag only skips that check; the RAKP steps that follow
+//    still authenticate, so e.g. a wrong password is reported as such (checked against ipmi_sim).
 //  * The suite and flags that worked are kept for re-opens.
 //  * A request that fails at the transport (session timeout, lost session) drops the context; the next
 //    read() opens a new session, so a BMC that comes back is used again. A completion code error keeps it.
-//  * Bounded time: lanplus session timeout = options.timeout, retransmission timeout = a third of it (at
-//    most 1 s). In-band, libfreeipmi's OpenIPMI driver has no timeout parameter (it waits up to a fixed
-//    60 s); the kernel's IPMI driver answers a request the BMC does not answer with completion code 0xC3
-//    after its own retries (about 5 s), which bounds the wait in practice.
+//  * Bounded time: lanplus session timeout = options.timeout, retransmission timeout = a fifth of it (at
+//    most 1 s). libfreeipmi checks the session timeout (counted from the last packet received) when a
+//    retransmission is due, so a request or an open gives up after the timeout plus at most one
+//    retransmission interval. In-band, libfreeipmi's OpenIPMI driver has no timeout parameter (it waits up to
+//    a fixed 60 s, IPMI_OPENIPMI_TIMEOUT in its source); the kernel's IPMI message handler times out a
+//    request the BMC does not answer itself (completion code 0xC3 after its retries, seconds), which bounds
+//    the wait in practice; `timeout` is checked but cannot be applied in-band.
 #include "sources/server/ipmi/ipmi_dcmi_source.hpp"
 
 #include <fmt/format.h>
@@ -44,7 +47,8 @@ namespace {
 constexpr const char* kFamily = "ipmi-dcmi";
 constexpr const char* kLanName = "ipmi-dcmi.lan";
 constexpr const char* kLocalName = "ipmi-dcmi.local";
-constexpr const char* kCredentialRemedy = "check the BMC user and password (--ipmi-user, --ipmi-password-file)";
+constexpr const char* kCredentialRemedy =
+    "check the BMC user and password (--ipmi-user, --ipmi-password-file)";
 constexpr std::size_t kMaxUserLength = 16;      // IPMI 2.0 user name limit
 constexpr std::size_t kMaxPasswordLength = 20;  // IPMI 2.0 password limit
 constexpr int kDefaultPort = 623;
@@ -76,7 +80,9 @@ bool is_supported_suite(int suite) noexcept {
   return std::find(kSuites.begin(), kSuites.end(), suite) != kSuites.end();
 }
 
-bool is_unprotected_suite(int suite) noexcept { return suite == 0 || suite == 1 || suite == 6 || suite == 15; }
+bool is_unprotected_suite(int suite) noexcept {
+  return suite == 0 || suite == 1 || suite == 6 || suite == 15;
+}
 
 /// Errors with which a BMC says it has no such cipher suite (RMCP+ "no cipher suite match", or the
 /// generic RMCP+ / IPMI error some BMCs answer the Open Session request with).
@@ -208,8 +214,8 @@ class IpmiDcmiSource final : public ServerPowerSource {
       case IPMI_ERR_PASSWORD_INVALID:
       case IPMI_ERR_K_G_INVALID:
       case IPMI_ERR_PASSWORD_VERIFICATION_TIMEOUT:
-        f.reason = fmt::format("authentication failed for user '{}' at {} (wrong user or password?)", lan_.user,
-                               lan_.address);
+        f.reason = fmt::format("authentication failed for user '{}' at {} (wrong user or password?)",
+                               lan_.user, lan_.address);
         f.remedy = kCredentialRemedy;
         break;
       case IPMI_ERR_PRIVILEGE_LEVEL_CANNOT_BE_OBTAINED:
@@ -225,7 +231,8 @@ class IpmiDcmiSource final : public ServerPowerSource {
         f.reason = fmt::format("no answer from the BMC at {} within {} ({})", lan_.address,
                                seconds_text(lan_.timeout), message);
         f.remedy =
-            "check the BMC address and port (--ipmi-host), that IPMI over LAN is enabled on the BMC, and that "
+            "check the BMC address and port (--ipmi-host), that IPMI over LAN is enabled on the BMC, and "
+            "that "
             "UDP to it is not blocked";
         break;
       case IPMI_ERR_HOSTNAME_INVALID:
@@ -260,8 +267,8 @@ class IpmiDcmiSource final : public ServerPowerSource {
       f.reason = fmt::format("cannot open {}: {}", device_, ipmi_ctx_errormsg(ctx.get()));
       if (errnum == IPMI_ERR_PERMISSION) {
         f.state = SensorStatus::State::Unreadable;
-        f.remedy = fmt::format("run wattprint as root, or give the user access to {} (see docs/permissions.md)",
-                               device_);
+        f.remedy = fmt::format(
+            "run wattprint as root, or give the user access to {} (see docs/permissions.md)", device_);
       } else if (errnum == IPMI_ERR_DEVICE_NOT_FOUND) {
         f.state = SensorStatus::State::Absent;
         f.remedy = "modprobe ipmi_si ipmi_devintf";
@@ -354,7 +361,9 @@ OpenedServerSource finish(const char* name, const std::string& path, std::unique
   return out;
 }
 
-bool valid_timeout(Seconds timeout) noexcept { return std::isfinite(timeout.count()) && timeout.count() > 0.0; }
+bool valid_timeout(Seconds timeout) noexcept {
+  return std::isfinite(timeout.count()) && timeout.count() > 0.0;
+}
 
 }  // namespace
 
@@ -365,10 +374,10 @@ OpenedServerSource open_ipmi_lan_source(const IpmiLanOptions& options) {
   }
   const auto privilege = privilege_level(options.privilege);
   if (!privilege) {
-    return error_status(kLanName, address,
-                        fmt::format("unknown IPMI privilege '{}' (accepted: user, operator, admin)",
-                                    options.privilege),
-                        "use --ipmi-privilege user, operator or admin");
+    return error_status(
+        kLanName, address,
+        fmt::format("unknown IPMI privilege '{}' (accepted: user, operator, admin)", options.privilege),
+        "use --ipmi-privilege user, operator or admin");
   }
   if (options.cipher_suite && !is_supported_suite(*options.cipher_suite)) {
     return error_status(kLanName, address,
@@ -380,10 +389,10 @@ OpenedServerSource open_ipmi_lan_source(const IpmiLanOptions& options) {
     return error_status(kLanName, address, "the IPMI timeout must be a positive number of seconds", "");
   }
   if (options.user.size() > kMaxUserLength) {
-    return error_status(kLanName, address,
-                        fmt::format("IPMI user name '{}' is longer than {} characters", options.user,
-                                    kMaxUserLength),
-                        kCredentialRemedy);
+    return error_status(
+        kLanName, address,
+        fmt::format("IPMI user name '{}' is longer than {} characters", options.user, kMaxUserLength),
+        kCredentialRemedy);
   }
   if (options.password.reveal().size() > kMaxPasswordLength) {
     return error_status(kLanName, address,
@@ -402,7 +411,7 @@ OpenedServerSource open_ipmi_lan_source(const IpmiLanOptions& options) {
   lan.timeout = options.timeout;
   const double ms = std::min(options.timeout.count() * 1000.0, 3'600'000.0);
   lan.session_timeout_ms = std::max(1U, static_cast<unsigned>(std::lround(ms)));
-  lan.retransmission_timeout_ms = std::clamp(lan.session_timeout_ms / 3U, 1U, 1000U);
+  lan.retransmission_timeout_ms = std::clamp(lan.session_timeout_ms / 5U, 1U, 1000U);
   return finish(kLanName, address, std::make_unique<IpmiDcmiSource>(std::move(lan)));
 }
 
@@ -429,7 +438,8 @@ OpenedServerSource open_ipmi_local_source(const std::string& device, Seconds tim
     return out;
   }
   if (!S_ISCHR(st.st_mode)) {
-    return error_status(kLocalName, device, fmt::format("{} is not a character device (not an IPMI device)", device),
+    return error_status(kLocalName, device,
+                        fmt::format("{} is not a character device (not an IPMI device)", device),
                         "name the IPMI device node, usually /dev/ipmi0");
   }
   if (::access(device.c_str(), R_OK | W_OK) != 0) {
