@@ -13,9 +13,11 @@
 // The module's path comes from the compile definition WATTPRINT_IPMI_SIM_DCMI_MODULE of the
 // `ipmi_simulator_fixture` library (link that target to use this class); the environment variables
 // WATTPRINT_IPMI_SIM_DCMI_MODULE and WATTPRINT_IPMI_SIM (the simulator binary, default /usr/bin/ipmi_sim)
-// override them. The simulator allows only admin sessions for DCMI (lanserv's rule for NetFn > 0x0C): a
-// session at privilege user gets completion code 0xD4. Cipher suite 17 is not offered (use 3); the
-// freeipmi open-session-privilege workaround is needed (see the section 7.5 notes).
+// override them. The simulator is killed when the thread that started it exits (PR_SET_PDEATHSIG), so a
+// crashed test leaves none behind: create it on the thread that uses it (the test body, as usual). The
+// simulator allows only admin sessions for DCMI (lanserv's rule for NetFn > 0x0C): a session at privilege
+// user gets completion code 0xD4. Cipher suite 17 is not offered (use 3); the freeipmi open-session-privilege
+// workaround is needed (see the section 7.5 notes).
 #pragma once
 
 #include <sys/types.h>
