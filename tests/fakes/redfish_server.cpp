@@ -1,5 +1,6 @@
 // RedfishServer: openssl for the certificate, python3 for the service, a control file for the steering.
 #include "fakes/redfish_server.hpp"
+#include "fakes/require_simulators.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
+#include <cstdio>
 #include <thread>
 
 #ifndef REDFISH_SERVER_SCRIPT
@@ -90,9 +92,14 @@ void write_atomically(const std::filesystem::path& path, const std::string& text
 }  // namespace
 
 std::optional<std::string> RedfishServer::unavailable() {
-  if (!on_path("python3")) return "python3 is not on PATH (needed for the fake Redfish server)";
-  if (!on_path("openssl")) return "openssl is not on PATH (needed for the fake Redfish server's certificate)";
-  return std::nullopt;
+  std::optional<std::string> why;
+  if (!on_path("python3")) why = "python3 is not on PATH (needed for the fake Redfish server)";
+  if (!on_path("openssl")) why = "openssl is not on PATH (needed for the fake Redfish server's certificate)";
+  if (why && required_by_environment()) {
+    std::fprintf(stderr, "WATTPRINT_REQUIRE_SIMULATORS is set, but %s\n", why->c_str());
+    std::abort();
+  }
+  return why;
 }
 
 RedfishServer::RedfishServer() : RedfishServer(Options{}) {}

@@ -24,9 +24,15 @@ struct IpmiLanOptions {
 };
 
 /// Opens a lanplus session and checks with one DCMI Get Power Reading that the BMC answers it.
+/// status.name "ipmi-dcmi.lan", status.path "HOST:PORT". The source's origin() names the cipher suite used
+/// ("IPMI DCMI over lanplus to 10.0.0.5:623 as admin (cipher suite 3)"). A read gives up after about
+/// options.timeout (plus at most a fifth of it); after a transport failure the next read opens a new session.
 OpenedServerSource open_ipmi_lan_source(const IpmiLanOptions& options);
 
-/// The local BMC through the kernel's IPMI driver (`device`, default /dev/ipmi0).
+/// The local BMC through the kernel's IPMI driver (`device`, default /dev/ipmi0). status.name
+/// "ipmi-dcmi.local": Absent when the device node is missing, Unreadable without permission to open it.
+/// libfreeipmi's in-band driver takes no timeout; the kernel driver times out unanswered requests itself
+/// (completion code 0xC3), so `timeout` is validated but not applied.
 OpenedServerSource open_ipmi_local_source(const std::string& device, Seconds timeout);
 
 }  // namespace wattprint
