@@ -1,6 +1,5 @@
 // Runs OpenIPMI's ipmi_sim with the wattprint DCMI test module (see ipmi_simulator.hpp).
 #include "fakes/ipmi_simulator.hpp"
-#include "fakes/require_simulators.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -15,13 +14,15 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <system_error>
-#include <cstdio>
 #include <thread>
 #include <vector>
+
+#include "fakes/require_simulators.hpp"
 
 namespace wattprint::testing {
 

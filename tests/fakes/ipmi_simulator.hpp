@@ -40,7 +40,8 @@ class IpmiSimulator {
   IpmiSimulator& operator=(const IpmiSimulator&) = delete;
 
   /// Why no simulator can run here (binary or module missing), for GTEST_SKIP; nullopt when it can.
-  /// Aborts instead when WATTPRINT_REQUIRE_SIMULATORS is set (CI), so a missing package cannot hide as a skip.
+  /// Aborts instead when WATTPRINT_REQUIRE_SIMULATORS is set (CI), so a missing package cannot hide as a
+  /// skip.
   static std::optional<std::string> unavailable_reason();
   /// The simulator binary and the DCMI module used.
   static std::string simulator_path();

@@ -1,6 +1,5 @@
 // RedfishServer: openssl for the certificate, python3 for the service, a control file for the steering.
 #include "fakes/redfish_server.hpp"
-#include "fakes/require_simulators.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -11,13 +10,15 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
-#include <cstdio>
 #include <thread>
+
+#include "fakes/require_simulators.hpp"
 
 #ifndef REDFISH_SERVER_SCRIPT
 #error "REDFISH_SERVER_SCRIPT (the path of tests/fakes/redfish_server.py) must be defined"

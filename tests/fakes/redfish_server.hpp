@@ -35,7 +35,8 @@ class RedfishServer {
   };
 
   /// Why the server cannot run on this machine (python3 or openssl not on PATH); nullopt when it can.
-  /// Aborts instead when WATTPRINT_REQUIRE_SIMULATORS is set (CI), so a missing package cannot hide as a skip.
+  /// Aborts instead when WATTPRINT_REQUIRE_SIMULATORS is set (CI), so a missing package cannot hide as a
+  /// skip.
   static std::optional<std::string> unavailable();
 
   /// Makes the certificate, starts the server and waits (at most 15 s) until it listens. Never throws:

@@ -6,12 +6,14 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "fakes/ipmi_simulator.hpp"
 #include "fakes/redfish_server.hpp"
 #include "integration/harness.hpp"
 
@@ -44,12 +46,14 @@ class Bmc : public ::testing::Test {
     o.extra_env.push_back("WATTPRINT_STATE_DIR=" + (home_.path() / "state").string());
     return o;
   }
-  [[nodiscard]] ProcessResult run(std::vector<std::string> args) const { return run_process(bin_, options(std::move(args))); }
+  [[nodiscard]] ProcessResult run(std::vector<std::string> args) const {
+    return run_process(bin_, options(std::move(args)));
+  }
   [[nodiscard]] std::string sys() const { return (home_.path() / "sys").string(); }
   [[nodiscard]] std::string report() const { return (home_.path() / "r.json").string(); }
   [[nodiscard]] static std::vector<std::string> redfish_flags(const RedfishServer& s) {
-    return {"--redfish", s.url(), "--redfish-user", s.user(), "--redfish-password-file", s.password_file(),
-            "--redfish-ca", s.ca_file()};
+    return {"--redfish",       s.url(),        "--redfish-user", s.user(), "--redfish-password-file",
+            s.password_file(), "--redfish-ca", s.ca_file()};
   }
   fs::path bin_;
   TempDir home_{"wattprint-bmc"};
@@ -68,17 +72,17 @@ TEST_F(Bmc, RedfishServerEnergyIsItsPowerOverTheRun) {
     o.power_watts = 344.0;
     RedfishServer server(o);
     ASSERT_TRUE(server.started()) << server.error();
-    const ProcessResult r =
-        run(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.2", "--idle-watts", "144", "--json",
-                    report()},
-                   concat(redfish_flags(server), {"--", "sleep", "1"})));
+    const ProcessResult r = run(concat(
+        {"run", "--sysfs-root", sys(), "--server-interval", "0.2", "--idle-watts", "144", "--json", report()},
+        concat(redfish_flags(server), {"--", "sleep", "1"})));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const json j = read_json(report());
     ASSERT_TRUE(j.at("server").is_object()) << variant << ": " << r.err;
     EXPECT_EQ(j.at("server").at("source"), "redfish");
     const double duration = j.at("duration_s").get<double>();
     EXPECT_NEAR(j.at("server").at("energy_j").get<double>(), 344.0 * duration, 1e-6) << variant;
-    EXPECT_NEAR(j.at("methods").at("server-minus-idle").at("it_energy_j").get<double>(), 200.0 * duration, 1e-6);
+    EXPECT_NEAR(j.at("methods").at("server-minus-idle").at("it_energy_j").get<double>(), 200.0 * duration,
+                1e-6);
     EXPECT_GE(j.at("server").at("readings").get<int>(), 4) << variant;
     // The password is in no output.
     EXPECT_EQ(r.err.find(server.password()), std::string::npos);
@@ -91,8 +95,9 @@ TEST_F(Bmc, RedfishPowerChangesDuringTheRunAreFollowed) {
   RedfishServer server;
   ASSERT_TRUE(server.started()) << server.error();
   server.set_power_watts(100.0);
-  Process p(bin_, options(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.1", "--json", report()},
-                                 concat(redfish_flags(server), {"--", "sleep", "2"}))));
+  Process p(bin_,
+            options(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.1", "--json", report()},
+                           concat(redfish_flags(server), {"--", "sleep", "2"}))));
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   server.set_power_watts(300.0);
   const ProcessResult r = p.wait();
@@ -110,8 +115,8 @@ TEST_F(Bmc, ASlowServiceIsMarkedAndDoesNotHoldTheRunBack) {
   if (auto why = RedfishServer::unavailable()) GTEST_SKIP() << *why;
   RedfishServer server;
   ASSERT_TRUE(server.started()) << server.error();
-  Process p(bin_, options(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.2", "--server-timeout", "0.5",
-                                  "--json", report()},
+  Process p(bin_, options(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.2",
+                                  "--server-timeout", "0.5", "--json", report()},
                                  concat(redfish_flags(server), {"--", "sleep", "3"}))));
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   server.set_delay_s(5.0);
@@ -124,7 +129,8 @@ TEST_F(Bmc, ASlowServiceIsMarkedAndDoesNotHoldTheRunBack) {
   const json j = read_json(report());
   EXPECT_GE(j.at("server").at("failed_readings").get<int>(), 1);
   ASSERT_GE(j.at("server").at("degraded_spans").size(), 1U) << j.at("server").dump(2);
-  EXPECT_NE(j.at("server").at("degraded_spans")[0].at("error").get<std::string>().find("time"), std::string::npos);
+  EXPECT_NE(j.at("server").at("degraded_spans")[0].at("error").get<std::string>().find("time"),
+            std::string::npos);
   // The gap is bridged: 344 W over the whole run.
   EXPECT_NEAR(j.at("server").at("energy_j").get<double>(), 344.0 * j.at("duration_s").get<double>(), 1e-6);
   EXPECT_NE(r.err.find("degraded"), std::string::npos);
@@ -136,9 +142,9 @@ TEST_F(Bmc, AWrongPasswordOrAnUntrustedCertificateIsAWarningNotAFailure) {
   ASSERT_TRUE(server.started()) << server.error();
   const fs::path wrong = home_.path() / "wrong.pw";
   write_text_file(wrong, "not-the-Pa55word\n", 0600);
-  const ProcessResult r = run({"run", "--sysfs-root", sys(), "--redfish", server.url(), "--redfish-user", server.user(),
-                               "--redfish-password-file", wrong.string(), "--redfish-ca", server.ca_file(), "--json",
-                               report(), "--", "echo", "ran"});
+  const ProcessResult r = run({"run", "--sysfs-root", sys(), "--redfish", server.url(), "--redfish-user",
+                               server.user(), "--redfish-password-file", wrong.string(), "--redfish-ca",
+                               server.ca_file(), "--json", report(), "--", "echo", "ran"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "ran\n");
   EXPECT_NE(r.err.find("warning: server power"), std::string::npos) << r.err;
@@ -148,15 +154,15 @@ TEST_F(Bmc, AWrongPasswordOrAnUntrustedCertificateIsAWarningNotAFailure) {
   EXPECT_FALSE(j.at("methods").at("server").at("available").get<bool>());
   EXPECT_EQ(file_text(report()).find("not-the-Pa55word"), std::string::npos);
 
-  const ProcessResult untrusted = run({"run", "--sysfs-root", sys(), "--redfish", server.url(), "--redfish-user",
-                                       server.user(), "--redfish-password-file", server.password_file(), "--json",
-                                       report(), "--", "true"});
+  const ProcessResult untrusted =
+      run({"run", "--sysfs-root", sys(), "--redfish", server.url(), "--redfish-user", server.user(),
+           "--redfish-password-file", server.password_file(), "--json", report(), "--", "true"});
   ASSERT_EQ(untrusted.exit_code, 0) << untrusted.err;
   EXPECT_NE(untrusted.err.find("certificate"), std::string::npos) << untrusted.err;
   EXPECT_NE(untrusted.err.find("--redfish-ca"), std::string::npos) << untrusted.err;
-  const ProcessResult insecure =
-      run({"run", "--sysfs-root", sys(), "--redfish", server.url(), "--redfish-user", server.user(),
-           "--redfish-password-file", server.password_file(), "--insecure", "--json", report(), "--", "true"});
+  const ProcessResult insecure = run(
+      {"run", "--sysfs-root", sys(), "--redfish", server.url(), "--redfish-user", server.user(),
+       "--redfish-password-file", server.password_file(), "--insecure", "--json", report(), "--", "true"});
   ASSERT_EQ(insecure.exit_code, 0) << insecure.err;
   EXPECT_TRUE(read_json(report()).at("methods").at("server").at("available").get<bool>()) << insecure.err;
 }
@@ -165,14 +171,140 @@ TEST_F(Bmc, TheRedfishPasswordCanComeFromTheEnvironment) {
   if (auto why = RedfishServer::unavailable()) GTEST_SKIP() << *why;
   RedfishServer server;
   ASSERT_TRUE(server.started()) << server.error();
-  SpawnOptions o = options({"sensors", "--sysfs-root", sys(), "--redfish", server.chassis_url(), "--redfish-ca",
-                            server.ca_file()});
+  SpawnOptions o = options({"sensors", "--sysfs-root", sys(), "--redfish", server.chassis_url(),
+                            "--redfish-ca", server.ca_file()});
   o.extra_env.push_back("WATTPRINT_REDFISH_USER=" + server.user());
   o.extra_env.push_back("WATTPRINT_REDFISH_PASSWORD=" + server.password());
   const ProcessResult r = run_process(bin_, o);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("344 W now"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find(server.password()), std::string::npos);
+}
+
+constexpr const char* kIpmiPassword = "Pa55-ipmi-w0rd";
+
+class Ipmi : public Bmc {
+ protected:
+  void SetUp() override {
+    Bmc::SetUp();
+    if (IsSkipped()) return;
+    if (auto why = IpmiSimulator::unavailable_reason()) GTEST_SKIP() << *why;
+    sim_ = std::make_unique<IpmiSimulator>("ipmiusr", kIpmiPassword);
+    ASSERT_TRUE(sim_->running()) << sim_->error();
+    password_file_ = home_.path() / "bmc.pw";
+    write_text_file(password_file_, std::string(kIpmiPassword) + "\n", 0600);
+  }
+  [[nodiscard]] std::vector<std::string> ipmi_flags() const {
+    return {"--ipmi-host", sim_->host(),           "--ipmi-user",
+            sim_->user(),  "--ipmi-password-file", password_file_.string()};
+  }
+  std::unique_ptr<IpmiSimulator> sim_;
+  fs::path password_file_;
+};
+
+TEST_F(Ipmi, ServerEnergyOverLanplusIsTheBmcPowerOverTheRun) {
+  sim_->set_power_watts(256);
+  const ProcessResult r = run(concat(
+      {"run", "--sysfs-root", sys(), "--server-interval", "0.2", "--idle-watts", "156", "--json", report()},
+      concat(ipmi_flags(), {"--", "sleep", "1.5"})));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = read_json(report());
+  ASSERT_TRUE(j.at("server").is_object()) << r.err;
+  EXPECT_EQ(j.at("server").at("source"), "ipmi-dcmi");
+  EXPECT_NE(j.at("server").at("origin").get<std::string>().find("cipher suite 3"), std::string::npos);
+  // The module reports its power as the average over 1 s.
+  EXPECT_DOUBLE_EQ(j.at("server").at("mean_window_s").get<double>(), 1.0);
+  const double duration = j.at("duration_s").get<double>();
+  EXPECT_NEAR(j.at("server").at("energy_j").get<double>(), 256.0 * duration, 1e-6);
+  EXPECT_NEAR(j.at("methods").at("server-minus-idle").at("it_energy_j").get<double>(), 100.0 * duration,
+              1e-6);
+  EXPECT_GE(j.at("server").at("readings").get<int>(), 6);
+  EXPECT_EQ(r.err.find(kIpmiPassword), std::string::npos);
+  EXPECT_EQ(file_text(report()).find(kIpmiPassword), std::string::npos);
+}
+
+TEST_F(Ipmi, PowerChangesAreFollowed) {
+  sim_->set_period_ms(0);  // no rolling average: the current power is used, as an instantaneous value
+  sim_->set_power_watts(100);
+  Process p(bin_,
+            options(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.1", "--json", report()},
+                           concat(ipmi_flags(), {"--", "sleep", "2"}))));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  sim_->set_power_watts(300);
+  const ProcessResult r = p.wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = read_json(report());
+  const double duration = j.at("duration_s").get<double>();
+  EXPECT_DOUBLE_EQ(j.at("server").at("mean_window_s").get<double>(), 0.0);
+  EXPECT_NEAR(j.at("server").at("energy_j").get<double>(), 100.0 * 1.0 + 300.0 * (duration - 1.0), 60.0);
+}
+
+TEST_F(Ipmi, ABmcThatStopsAnsweringIsMarkedAndTheRunGoesOn) {
+  sim_->set_power_watts(200);
+  Process p(bin_, options(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.2",
+                                  "--server-timeout", "0.5", "--json", report()},
+                                 concat(ipmi_flags(), {"--", "sleep", "3"}))));
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  sim_->pause();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  sim_->resume();
+  const ProcessResult r = p.wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(r.wall_s, 3.0 + 2.5) << r.err;
+  const json j = read_json(report());
+  EXPECT_GE(j.at("server").at("failed_readings").get<int>(), 1) << j.at("server").dump(2);
+  ASSERT_GE(j.at("server").at("degraded_spans").size(), 1U);
+  // Readings came back after the pause, and the gap is bridged at the same 200 W.
+  EXPECT_NEAR(j.at("server").at("energy_j").get<double>(), 200.0 * j.at("duration_s").get<double>(), 1e-6);
+  EXPECT_TRUE(j.at("methods").at("server").at("available").get<bool>());
+}
+
+TEST_F(Ipmi, AWrongPasswordIsAWarningAndNeverShown) {
+  const fs::path wrong = home_.path() / "wrong.pw";
+  write_text_file(wrong, "Wr0ng-ipmi-pa55\n", 0600);
+  const ProcessResult r =
+      run({"run", "--sysfs-root", sys(), "--ipmi-host", sim_->host(), "--ipmi-user", sim_->user(),
+           "--ipmi-password-file", wrong.string(), "--json", report(), "--", "sh", "-c", "exit 3"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("warning: server power"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("authentication failed"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("Wr0ng-ipmi-pa55"), std::string::npos);
+  EXPECT_EQ(file_text(report()).find("Wr0ng-ipmi-pa55"), std::string::npos);
+  EXPECT_FALSE(read_json(report()).at("methods").at("server").at("available").get<bool>());
+}
+
+TEST_F(Ipmi, ABmcWithoutDcmiIsSaidSo) {
+  sim_->set_completion_code(0xC1);
+  SpawnOptions o = options({"sensors", "--sysfs-root", sys(), "--ipmi-host", sim_->host()});
+  o.extra_env.push_back("WATTPRINT_IPMI_USER=" + sim_->user());
+  o.extra_env.push_back(std::string("WATTPRINT_IPMI_PASSWORD=") + kIpmiPassword);
+  const ProcessResult r = run_process(bin_, o);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("does not support DCMI"), std::string::npos) << r.out;
+  sim_->set_completion_code(0);
+  sim_->set_power_watts(187);
+  const ProcessResult ok = run_process(bin_, o);
+  EXPECT_NE(ok.out.find("187 W now"), std::string::npos) << ok.out;
+  EXPECT_EQ(ok.out.find(kIpmiPassword), std::string::npos);
+}
+
+TEST_F(Ipmi, IdleMeasuresTheBmcAndStoresIt) {
+  sim_->set_power_watts(156);
+  const ProcessResult idle = run(
+      concat({"idle", "--duration", "1", "--sysfs-root", sys(), "--server-interval", "0.2"}, ipmi_flags()));
+  ASSERT_EQ(idle.exit_code, 0) << idle.err;
+  EXPECT_NE(idle.out.find("156.0 W"), std::string::npos) << idle.out;
+  sim_->set_power_watts(234);
+  const ProcessResult r =
+      run(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.2", "--json", report()},
+                 concat(ipmi_flags(), {"--", "sleep", "1"})));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = read_json(report());
+  EXPECT_NEAR(j.at("idle_baseline").at("server_w").get<double>(), 156.0, 1e-6);
+  EXPECT_NE(j.at("idle_baseline").at("server_source").get<std::string>().find("IPMI DCMI over lanplus"),
+            std::string::npos);
+  EXPECT_NEAR(j.at("methods").at("server-minus-idle").at("it_energy_j").get<double>(),
+              78.0 * j.at("duration_s").get<double>(), 1e-6);
 }
 
 }  // namespace
