@@ -14,6 +14,10 @@
 
 namespace wattprint {
 
+namespace {
+constexpr std::size_t kMaxPasswordFileBytes = 64U * 1024U;
+}
+
 Secret read_secret_file(const std::string& option, const std::filesystem::path& path, std::string& warning) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -37,7 +41,7 @@ Secret read_secret_file(const std::string& option, const std::filesystem::path& 
     }
     if (n == 0) break;
     text.append(buffer, static_cast<std::size_t>(n));
-    if (text.size() > 64 * 1024) {
+    if (text.size() > kMaxPasswordFileBytes) {
       ::close(fd);
       Secret wipe_text(std::move(text));
       throw UsageError(fmt::format("{}: {} is too large for a password file", option, path.string()));
