@@ -156,6 +156,31 @@ TEST_F(ServerPower, WithoutABaselineTheReasonSaysWhatToDo) {
   EXPECT_TRUE(j.at("idle_baseline").is_null());
 }
 
+TEST_F(ServerPower, TheConfigurationCanHoldTheIdlePowerAndTheSource) {
+  const fs::path config = home_.path() / "server.toml";
+  write_text_file(config, "idle_watts = 60\nserver_interval = 0.1\n");
+  const ProcessResult r = run({"run", "--sysfs-root", sys(), "--config", config.string(), "--json", report(), "--",
+                               "sleep", "0.5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = read_json(report());
+  EXPECT_EQ(j.at("idle_baseline").at("how"), "idle_watts in " + config.string());
+  EXPECT_DOUBLE_EQ(j.at("server").at("period_s").get<double>(), 0.1);
+  EXPECT_NEAR(j.at("methods").at("server-minus-idle").at("it_energy_j").get<double>(),
+              40.0 * j.at("duration_s").get<double>(), 1e-6);
+  write_text_file(config, "server_source = \"none\"\n");
+  const ProcessResult none =
+      run({"run", "--sysfs-root", sys(), "--config", config.string(), "--json", report(), "--", "true"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  j = read_json(report());
+  EXPECT_TRUE(j.at("server").is_null());
+  EXPECT_NE(j.at("methods").at("server").at("reason").get<std::string>().find("--server-source none"),
+            std::string::npos);
+  write_text_file(config, "ipmi_cipher_suite = 3.5\n");
+  const ProcessResult bad = run({"run", "--sysfs-root", sys(), "--config", config.string(), "--", "true"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("server.toml:1:"), std::string::npos) << bad.err;
+}
+
 TEST_F(ServerPower, PasswordsAreRefusedOnTheCommandLineWithoutBeingRepeated) {
   const fs::path marker = home_.path() / "marker";
   const ProcessResult r = run({"run", "--sysfs-root", sys(), "--ipmi-host", "10.0.0.1", "--ipmi-user",
