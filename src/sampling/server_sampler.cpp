@@ -37,6 +37,7 @@ void ServerSampler::take_reading() {
   const double at_s = since_origin(clock_.steady_now());
   const std::lock_guard lock(mutex_);
   const double clamped = end_s_ ? std::min(at_s, *end_s_) : at_s;
+  last_read_ok_ = read.reading.has_value();
   if (read.reading) {
     integrator_.add(clamped, read.reading->power, read.reading->window);
   } else {
@@ -56,7 +57,14 @@ void ServerSampler::loop() {
     std::unique_lock lock(mutex_);
     if (wake_.wait_until(lock, next, [this] { return stopping_; })) break;
   }
-  take_reading();  // the last reading, at the end of the run
+  // The last reading, at the end of the run; skipped when the card has just failed, so that a card that
+  // stopped answering does not hold the report back by one more timeout.
+  bool take_last = false;
+  {
+    const std::lock_guard lock(mutex_);
+    take_last = last_read_ok_;
+  }
+  if (take_last) take_reading();
 }
 
 ServerEnergy ServerSampler::finish(double end_s) {

@@ -44,8 +44,9 @@ class ServerSampler {
 
   /// Starts the thread; times are counted from `origin` (the run's start).
   void start(SteadyTime origin);
-  /// Stops the thread after one last reading (bounded by the source's timeout) and returns the energy over
-  /// [0, end_s]. Readings finishing after end_s count as taken at end_s.
+  /// Stops the thread after one last reading (bounded by the source's timeout; skipped when the reading
+  /// before failed) and returns the energy over [0, end_s]. Readings finishing after end_s count as taken at
+  /// end_s. A reading in flight is waited for.
   ServerEnergy finish(double end_s);
 
  private:
@@ -64,6 +65,7 @@ class ServerSampler {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::optional<double> end_s_;
+  bool last_read_ok_ = false;
 };
 
 }  // namespace wattprint

@@ -157,5 +157,45 @@ TEST(ServerSampler, ASlowCardDoesNotDelayTheOtherSensors) {
   EXPECT_NEAR(m.server->energy->value, 200.0 * m.duration_s, 1e-6);
 }
 
+/// A card that answers at once, well or not, and counts its readings.
+class CountingCard final : public ServerPowerSource {
+ public:
+  explicit CountingCard(bool answers) : answers_(answers) {}
+  [[nodiscard]] const std::string& family() const override { return family_; }
+  [[nodiscard]] const std::string& origin() const override { return family_; }
+  ServerRead read() noexcept override {
+    ++reads;
+    if (!answers_) return {std::nullopt, "session timeout"};
+    return {ServerPowerReading{Watts{100.0}, Seconds(0.0)}, ""};
+  }
+  std::atomic<int> reads{0};
+
+ private:
+  bool answers_;
+  std::string family_ = "counting";
+};
+
+TEST(ServerSampler, TakesALastReadingAtTheEndUnlessTheCardHasJustFailed) {
+  const SystemClock clock;
+  for (const bool answers : {true, false}) {
+    auto card = std::make_unique<CountingCard>(answers);
+    CountingCard* view = card.get();
+    ServerSampler sampler(std::move(card), clock, Seconds(60.0));
+    sampler.start(clock.steady_now());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const ServerEnergy energy = sampler.finish(0.1);
+    // One reading at the start; a last one at the end only when the card answered.
+    EXPECT_EQ(view->reads.load(), answers ? 2 : 1) << answers;
+    EXPECT_EQ(energy.readings, answers ? 2U : 0U);
+    EXPECT_EQ(energy.failures, answers ? 0U : 1U);
+    EXPECT_EQ(energy.energy.has_value(), answers);
+    if (!answers) {
+      ASSERT_EQ(energy.degraded.size(), 1U);
+      EXPECT_DOUBLE_EQ(energy.degraded[0].end_s, 0.1);
+      EXPECT_EQ(energy.last_error, "session timeout");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace wattprint
