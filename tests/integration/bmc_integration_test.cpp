@@ -51,6 +51,8 @@ class Bmc : public ::testing::Test {
   }
   [[nodiscard]] std::string sys() const { return (home_.path() / "sys").string(); }
   [[nodiscard]] std::string report() const { return (home_.path() / "r.json").string(); }
+  /// A file the command under test creates first, so that the test knows the run has started.
+  [[nodiscard]] fs::path started() const { return home_.path() / "started"; }
   [[nodiscard]] static std::vector<std::string> redfish_flags(const RedfishServer& s) {
     return {"--redfish",       s.url(),        "--redfish-user", s.user(), "--redfish-password-file",
             s.password_file(), "--redfish-ca", s.ca_file()};
@@ -58,6 +60,15 @@ class Bmc : public ::testing::Test {
   fs::path bin_;
   TempDir home_{"wattprint-bmc"};
 };
+
+/// Waits (at most 20 s) until the command under test has created `path`: the run has started.
+bool wait_for_file(const fs::path& path) {
+  for (int i = 0; i < 2000; ++i) {
+    if (fs::exists(path)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
 
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -95,16 +106,19 @@ TEST_F(Bmc, RedfishPowerChangesDuringTheRunAreFollowed) {
   RedfishServer server;
   ASSERT_TRUE(server.started()) << server.error();
   server.set_power_watts(100.0);
+  const fs::path started = home_.path() / "started";
   Process p(bin_,
             options(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.1", "--json", report()},
-                           concat(redfish_flags(server), {"--", "sleep", "2"}))));
+                           concat(redfish_flags(server),
+                                  {"--", "sh", "-c", "touch " + started.string() + "; sleep 2"}))));
+  ASSERT_TRUE(wait_for_file(started));
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   server.set_power_watts(300.0);
   const ProcessResult r = p.wait();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json j = read_json(report());
   const double duration = j.at("duration_s").get<double>();
-  // The switch came about 1 s after wattprint started (its own start-up before the run is a few ms).
+  // The switch came 1 s after the command started (plus the few ms the test takes to see the file).
   const double energy = j.at("server").at("energy_j").get<double>();
   EXPECT_NEAR(energy, 100.0 * 1.0 + 300.0 * (duration - 1.0), 50.0);
   EXPECT_DOUBLE_EQ(j.at("server").at("min_power_w").get<double>(), 100.0);
@@ -117,8 +131,10 @@ TEST_F(Bmc, ASlowServiceIsMarkedAndDoesNotHoldTheRunBack) {
   ASSERT_TRUE(server.started()) << server.error();
   Process p(bin_, options(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.2",
                                   "--server-timeout", "0.5", "--json", report()},
-                                 concat(redfish_flags(server), {"--", "sleep", "3"}))));
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+                                 concat(redfish_flags(server),
+                                        {"--", "sh", "-c", "touch " + started().string() + "; sleep 3"}))));
+  ASSERT_TRUE(wait_for_file(started()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   server.set_delay_s(5.0);
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   server.set_delay_s(0.0);
@@ -241,10 +257,13 @@ TEST_F(Ipmi, PowerChangesAreFollowed) {
 
 TEST_F(Ipmi, ABmcThatStopsAnsweringIsMarkedAndTheRunGoesOn) {
   sim_->set_power_watts(200);
-  Process p(bin_, options(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.2",
-                                  "--server-timeout", "0.5", "--json", report()},
-                                 concat(ipmi_flags(), {"--", "sleep", "3"}))));
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  Process p(
+      bin_,
+      options(concat({"run", "--sysfs-root", sys(), "--server-interval", "0.2", "--server-timeout", "0.5",
+                      "--json", report()},
+                     concat(ipmi_flags(), {"--", "sh", "-c", "touch " + started().string() + "; sleep 3"}))));
+  ASSERT_TRUE(wait_for_file(started()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   sim_->pause();
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   sim_->resume();
