@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <regex>
 #include <string>
 #include <vector>
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "platform/credentials.hpp"
 
 #ifndef WATTPRINT_VERSION
 #define WATTPRINT_VERSION "0.0.0"
@@ -41,6 +43,7 @@ std::vector<std::string>::iterator find_command_separator(std::vector<std::strin
 
 int main(int argc, char** argv) {
   using namespace wattprint::cli;
+  wattprint::take_secrets_from_environment();
   CLI::App app{
       "wattprint: how much energy a computation used and how much CO2 that meant, measured where the "
       "hardware "
@@ -78,7 +81,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "wattprint: error: %s (see wattprint --help)\n", e.what());
+    // An unknown "--option=value" may carry a password typed by mistake: the value is not repeated.
+    static const std::regex option_value("(--[A-Za-z0-9_-]+)=\\S*");
+    const std::string message = std::regex_replace(e.what(), option_value, "$1=…");
+    std::fprintf(stderr, "wattprint: error: %s (see wattprint --help)\n", message.c_str());
     return 2;
   }
   try {

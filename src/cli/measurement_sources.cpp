@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
@@ -15,6 +16,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "platform/credentials.hpp"
+#include "platform/text_file.hpp"
 #include "sources/rapl/powercap_rapl.hpp"
 
 namespace wattprint::cli {
@@ -34,6 +36,33 @@ std::optional<std::string> first_of(const std::optional<std::string>& flag,
       return std::string(value);
   }
   return std::nullopt;
+}
+
+/// HOST, HOST:PORT, [IPv6] or [IPv6]:PORT with a port from 1 to 65535. Throws UsageError.
+void check_host_port(const std::string& host) {
+  const auto fail = [&](const std::string& why) {
+    throw UsageError(fmt::format("--ipmi-host: '{}' {} (HOST or HOST:PORT, port 1 to 65535)", host, why));
+  };
+  if (host.empty()) fail("is empty");
+  std::string port;
+  if (host.front() == '[') {
+    const auto close = host.find(']');
+    if (close == std::string::npos) fail("has no closing ']'");
+    if (close + 1 < host.size()) {
+      if (host[close + 1] != ':') fail("has text after ']'");
+      port = host.substr(close + 2);
+      if (port.empty()) fail("has an empty port");
+    }
+  } else if (std::count(host.begin(), host.end(), ':') == 1) {
+    port = host.substr(host.find(':') + 1);
+    if (port.empty() || host.front() == ':') fail("has an empty host or port");
+  }
+  if (port.empty()) return;
+  const auto value = parse_first_u64(port);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos || !value || *value == 0 ||
+      *value > 65535) {
+    fail("has an invalid port");
+  }
 }
 
 Secret password_for(const char* file_option, const std::optional<std::string>& file, const char* environment,
@@ -164,11 +193,13 @@ void resolve_server_settings(const ServerFlags& flags, const ConfigValues& confi
   double interval = config.server_interval_s.value_or(5.0);
   if (flags.interval) interval = parse_number("--server-interval", *flags.interval, 0.1, 3600.0);
   settings.server_interval = Seconds(interval);
+  if (config.server_timeout_s) server.timeout = Seconds(*config.server_timeout_s);
   if (flags.timeout) server.timeout = Seconds(parse_number("--server-timeout", *flags.timeout, 0.1, 600.0));
   if (auto device = first_of(flags.ipmi_device, config.ipmi_device)) server.ipmi_device = *device;
 
   if (auto host = first_of(flags.ipmi_host, config.ipmi_host)) {
     IpmiLanOptions lan;
+    check_host_port(*host);
     lan.host = *host;
     lan.timeout = server.timeout;
     const auto user = first_of(flags.ipmi_user, config.ipmi_user, "WATTPRINT_IPMI_USER");
@@ -202,6 +233,11 @@ void resolve_server_settings(const ServerFlags& flags, const ConfigValues& confi
     redfish.url = *url;
     redfish.timeout = server.timeout;
     redfish.insecure = flags.insecure;
+    if (flags.insecure) {
+      settings.warnings.push_back(
+          "--insecure: the Redfish service's TLS certificate is not verified (its readings and your password "
+          "could go to an impostor)");
+    }
     const auto user = first_of(flags.redfish_user, config.redfish_user, "WATTPRINT_REDFISH_USER");
     if (!user) throw UsageError("--redfish needs --redfish-user USER (or WATTPRINT_REDFISH_USER)");
     redfish.user = *user;

@@ -265,6 +265,12 @@ int execute(const RunFlags& flags) {
       process_method(m, sources.rapl_reason, selected_gpu_attributed(m.gpus, report.gpu_selection)));
   report.methods.push_back(gpu_method(m.gpus, report.gpu_selection, sources.gpu_reason));
   report.server = m.server;
+  if (m.server && m.server->mean_window.count() > m.duration_s && m.server->readings > 0) {
+    warn(report,
+         fmt::format("the server's readings average over {:.3g} s, longer than the run ({:.3g} s): most of "
+                     "what they cover happened before or after the command",
+                     m.server->mean_window.count(), m.duration_s));
+  }
   if (m.server && m.server->energy) report.measured.server = m.server->energy;
   report.methods.push_back(server_method(m.server, server_reason));
   std::string below_idle;
@@ -338,8 +344,8 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
   return [run, flags, &command_after_separator] {
     for (const auto& word : run->remaining()) flags->command.push_back(word);
     if (!flags->command.empty() && flags->command.front().size() > 1 && flags->command.front()[0] == '-') {
-      throw UsageError(
-          fmt::format("run: unknown option '{}' (see wattprint run --help)", flags->command.front()));
+      throw UsageError(fmt::format("run: unknown option '{}' (see wattprint run --help)",
+                                   flags->command.front().substr(0, flags->command.front().find('='))));
     }
     if (!flags->command.empty() && !command_after_separator.empty()) {
       throw UsageError(

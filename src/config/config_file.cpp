@@ -74,6 +74,17 @@ void apply(const fs::path& file, const toml::table& table, ConfigValues& out) {
       if (!(v >= 0.1 && v <= 3600.0))
         fail(file, where, "'server_interval' must be between 0.1 and 3600 seconds");
       out.server_interval_s = v;
+    } else if (key == "server_timeout") {
+      const double v = number_of(file, node, key);
+      if (!(v >= 0.1 && v <= 600.0))
+        fail(file, where, "'server_timeout' must be between 0.1 and 600 seconds");
+      out.server_timeout_s = v;
+    } else if (key == "ipmi_password" || key == "redfish_password") {
+      fail(file, key_node.source(),
+           fmt::format(
+               "'{}': passwords are not kept in the configuration; put the password in a file readable "
+               "by you only and give '{}_file'",
+               key, key));
     } else if (key == "ipmi_cipher_suite") {
       const double v = number_of(file, node, key);
       if (!(v >= 0.0 && v <= 17.0) || v != static_cast<double>(static_cast<int>(v))) {
@@ -111,11 +122,12 @@ void apply(const fs::path& file, const toml::table& table, ConfigValues& out) {
       out.memory_gb = v;
     } else {
       fail(file, key_node.source(),
-           fmt::format("unknown key '{}' (known: pue, carbon_intensity, country, interval, sysfs_root, cpu, "
-                       "cpu_tdp, memory_gb, server_source, server_interval, ipmi_host, ipmi_user, "
-                       "ipmi_password_file, ipmi_cipher_suite, ipmi_privilege, ipmi_device, redfish_url, "
-                       "redfish_user, redfish_password_file, redfish_ca, idle_watts, state_dir)",
-                       key));
+           fmt::format(
+               "unknown key '{}' (known: pue, carbon_intensity, country, interval, sysfs_root, cpu, "
+               "cpu_tdp, memory_gb, server_source, server_interval, server_timeout, ipmi_host, ipmi_user, "
+               "ipmi_password_file, ipmi_cipher_suite, ipmi_privilege, ipmi_device, redfish_url, "
+               "redfish_user, redfish_password_file, redfish_ca, idle_watts, state_dir)",
+               key));
     }
     out.origin[key] = file.string();
   }

@@ -22,6 +22,7 @@ struct ConfigValues {
   // Whole-server power and the idle baseline (the same names as the flags, with '_').
   std::optional<std::string> server_source;
   std::optional<double> server_interval_s;
+  std::optional<double> server_timeout_s;
   std::optional<std::string> ipmi_host;
   std::optional<std::string> ipmi_user;
   std::optional<std::string> ipmi_password_file;

@@ -62,11 +62,11 @@ std::optional<Joules> PowerIntegrator::finish(double end_s) {
   // The integral so far runs to the last midpoint; a midpoint past the end is clipped, flat to the end.
   double total = integral_j_;
   if (last_mid_s_ > end_s) {
-    // Everything accumulated beyond end_s came from the last segment(s); recompute by clipping is not
-    // possible in constant memory, so readings are clamped to end_s by the sampler (see ServerSampler).
+    // Only reachable when readings are taken after end_s, which ServerSampler prevents by clamping them to
+    // it; held flat, the last power is taken back over the overshoot.
     total -= last_power_w_ * (last_mid_s_ - end_s);
   } else {
-    total += last_power_w_ * (end_s - last_mid_s_);
+    total += last_power_w_ * (end_s - std::max(last_mid_s_, 0.0));
   }
   return Joules{std::max(0.0, total)};
 }

@@ -141,7 +141,7 @@ fs::path idle_baseline_path(const fs::path& state_dir, const std::string& host) 
 
 void store_idle_baseline(const IdleBaseline& baseline, const fs::path& file) {
   std::error_code ec;
-  fs::create_directories(file.parent_path(), ec);
+  if (!file.parent_path().empty()) fs::create_directories(file.parent_path(), ec);
   if (ec)
     throw std::runtime_error(fmt::format("cannot create {}: {}", file.parent_path().string(), ec.message()));
   const fs::path temporary = file.string() + fmt::format(".tmp.{}", ::getpid());

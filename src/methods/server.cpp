@@ -10,7 +10,8 @@ namespace wattprint {
 namespace {
 
 std::string describe_readings(const ServerEnergy& s) {
-  std::string text = fmt::format("{} readings every {:.3g} s", s.readings, s.period.count());
+  std::string text =
+      fmt::format("{} reading{} every {:.3g} s", s.readings, s.readings == 1 ? "" : "s", s.period.count());
   if (s.mean_window.count() > 0.0) {
     text += fmt::format(", each the mean over {:.3g} s, placed at the middle of its window",
                         s.mean_window.count());

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <string>
 
 #include "core/error.hpp"
 
@@ -57,7 +59,25 @@ Secret read_secret_file(const std::string& option, const std::filesystem::path& 
   return Secret(std::move(text));
 }
 
+namespace {
+std::map<std::string, Secret>& taken_secrets() {
+  static std::map<std::string, Secret> secrets;
+  return secrets;
+}
+}  // namespace
+
+void take_secrets_from_environment() {
+  for (const char* name : kPasswordVariables) {
+    char* value = std::getenv(name);
+    if (value == nullptr) continue;
+    if (*value != '\0') taken_secrets()[name] = Secret(value);
+    std::memset(value, 0, std::strlen(value));
+    ::unsetenv(name);
+  }
+}
+
 std::optional<Secret> secret_from_environment(const char* name) {
+  if (const auto found = taken_secrets().find(name); found != taken_secrets().end()) return found->second;
   const char* value = std::getenv(name);
   if (value == nullptr || *value == '\0') return std::nullopt;
   return Secret(value);

@@ -130,7 +130,7 @@ std::string render_summary(const RunReport& r) {
   }
   if (r.server) {
     const ServerEnergy& s = *r.server;
-    line(fmt::format("  server: {}: {} readings{}{}", s.origin, s.readings,
+    line(fmt::format("  server: {}: {} reading{}{}{}", s.origin, s.readings, s.readings == 1 ? "" : "s",
                      s.failures > 0 ? fmt::format(", {} failed (last: {})", s.failures, s.last_error) : "",
                      s.min_power && s.max_power
                          ? fmt::format(", {:.0f}–{:.0f} W", s.min_power->value, s.max_power->value)

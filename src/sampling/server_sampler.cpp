@@ -1,6 +1,7 @@
 // The server sampling thread: a reading now, then every period, then a last one when the run ends.
 #include "sampling/server_sampler.hpp"
 
+#include <fmt/format.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -33,7 +34,11 @@ void ServerSampler::start(SteadyTime origin) {
 }
 
 void ServerSampler::take_reading() {
-  const ServerRead read = source_->read();  // may block up to the source's timeout: no lock held
+  ServerRead read = source_->read();  // may block up to the source's timeout: no lock held
+  if (read.reading && !(read.reading->power.value > 0.0 && read.reading->power.value <= kMaxServerWatts)) {
+    read.error = fmt::format("implausible reading {:g} W (ignored)", read.reading->power.value);
+    read.reading.reset();
+  }
   const double at_s = since_origin(clock_.steady_now());
   const std::lock_guard lock(mutex_);
   const double clamped = end_s_ ? std::min(at_s, *end_s_) : at_s;

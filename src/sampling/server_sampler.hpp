@@ -33,6 +33,9 @@ struct ServerEnergy {
   std::vector<DegradedSpan> degraded;
 };
 
+/// Readings above this (or at or below 0 W) are rejected as implausible: no single server draws 100 kW.
+inline constexpr double kMaxServerWatts = 100'000.0;
+
 /// Reads one ServerPowerSource every `period` on its own thread (first reading at start) and integrates the
 /// readings with PowerIntegrator. Its thread blocks every signal.
 class ServerSampler {

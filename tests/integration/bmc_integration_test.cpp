@@ -180,7 +180,11 @@ TEST_F(Bmc, AWrongPasswordOrAnUntrustedCertificateIsAWarningNotAFailure) {
       {"run", "--sysfs-root", sys(), "--redfish", server.url(), "--redfish-user", server.user(),
        "--redfish-password-file", server.password_file(), "--insecure", "--json", report(), "--", "true"});
   ASSERT_EQ(insecure.exit_code, 0) << insecure.err;
-  EXPECT_TRUE(read_json(report()).at("methods").at("server").at("available").get<bool>()) << insecure.err;
+  const json k = read_json(report());
+  EXPECT_TRUE(k.at("methods").at("server").at("available").get<bool>()) << insecure.err;
+  EXPECT_NE(k.at("server").at("origin").get<std::string>().find("not verified"), std::string::npos);
+  ASSERT_EQ(k.at("warnings").size(), 1U);
+  EXPECT_NE(k.at("warnings")[0].get<std::string>().find("--insecure"), std::string::npos);
 }
 
 TEST_F(Bmc, TheRedfishPasswordCanComeFromTheEnvironment) {

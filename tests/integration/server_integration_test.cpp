@@ -159,8 +159,8 @@ TEST_F(ServerPower, WithoutABaselineTheReasonSaysWhatToDo) {
 TEST_F(ServerPower, TheConfigurationCanHoldTheIdlePowerAndTheSource) {
   const fs::path config = home_.path() / "server.toml";
   write_text_file(config, "idle_watts = 60\nserver_interval = 0.1\n");
-  const ProcessResult r = run({"run", "--sysfs-root", sys(), "--config", config.string(), "--json", report(), "--",
-                               "sleep", "0.5"});
+  const ProcessResult r = run(
+      {"run", "--sysfs-root", sys(), "--config", config.string(), "--json", report(), "--", "sleep", "0.5"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = read_json(report());
   EXPECT_EQ(j.at("idle_baseline").at("how"), "idle_watts in " + config.string());
@@ -202,6 +202,48 @@ TEST_F(ServerPower, PasswordsAreRefusedOnTheCommandLineWithoutBeingRepeated) {
   const ProcessResult source = run({"run", "--sysfs-root", sys(), "--server-source", "bmc", "--", "true"});
   EXPECT_EQ(source.exit_code, 2);
   EXPECT_NE(source.err.find("auto, ipmi, redfish, acpi, none"), std::string::npos);
+}
+
+TEST_F(ServerPower, PasswordVariablesNeverReachTheCommand) {
+  // The command prints its environment, then wattprint's (its parent's) /proc environ.
+  const ProcessResult r = run(
+      {"run", "--sysfs-root", sys(), "--", "sh", "-c", "env; echo ---; tr '\\0' '\\n' < /proc/$PPID/environ"},
+      {"WATTPRINT_IPMI_PASSWORD=ipmi-Secr3t", "WATTPRINT_REDFISH_PASSWORD=redfish-Secr3t", "KEEP_ME=yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string command_env = r.out.substr(0, r.out.find("---"));
+  EXPECT_NE(command_env.find("KEEP_ME=yes"), std::string::npos) << r.out;
+  EXPECT_EQ(command_env.find("_PASSWORD"), std::string::npos) << r.out;
+  // wattprint's own environ keeps the names (the kernel's copy of the start-up block) but not the values.
+  EXPECT_EQ(r.out.find("Secr3t"), std::string::npos) << r.out;
+}
+
+TEST_F(ServerPower, MistypedOptionsDoNotEchoTheirValues) {
+  for (const char* command : {"run", "idle", "sensors"}) {
+    const ProcessResult r = run({command, "--redfish-pass=S3cret-typo", "--", "true"});
+    EXPECT_EQ(r.exit_code, 2) << command;
+    EXPECT_EQ(r.err.find("S3cret-typo"), std::string::npos) << command << ": " << r.err;
+  }
+  const fs::path config = home_.path() / "pw.toml";
+  write_text_file(config, "ipmi_password = \"S3cret-in-config\"\n");
+  const ProcessResult in_config =
+      run({"run", "--sysfs-root", sys(), "--config", config.string(), "--", "true"});
+  EXPECT_EQ(in_config.exit_code, 2);
+  EXPECT_NE(in_config.err.find("ipmi_password_file"), std::string::npos) << in_config.err;
+  EXPECT_EQ(in_config.err.find("S3cret-in-config"), std::string::npos) << in_config.err;
+  for (const char* host : {"127.0.0.1:99999", "127.0.0.1:0", "bmc:", "[::1]x"}) {
+    const ProcessResult bad =
+        run({"run", "--sysfs-root", sys(), "--ipmi-host", host, "--ipmi-user", "u", "--", "true"});
+    EXPECT_EQ(bad.exit_code, 2) << host;
+    EXPECT_NE(bad.err.find("--ipmi-host"), std::string::npos) << bad.err;
+  }
+}
+
+TEST_F(ServerPower, IdleWritesJsonToAPlainFileName) {
+  const ProcessResult r =
+      run({"idle", "--duration", "1", "--sysfs-root", sys(), "--no-store", "--json", "idle.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(read_json(home_.path() / "idle.json").at("server_w").get<double>(), 100.0, 1e-6);
+  EXPECT_FALSE(fs::exists(state()));
 }
 
 TEST_F(ServerPower, SensorsShowsTheServerSources) {

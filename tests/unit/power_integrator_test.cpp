@@ -65,6 +65,17 @@ TEST(PowerIntegrator, AWindowReachingBeforeTheStartIsClipped) {
   EXPECT_NEAR(p.finish(6.0)->value, 600.0, 1e-9);
 }
 
+TEST(PowerIntegrator, AWindowLongerThanTheRunCountsOnlyTheRun) {
+  // One 60-s average taken 1 s into a 4-s run, and nothing else: 200 W over the 4 s, not over the 60 s.
+  PowerIntegrator p;
+  p.add(1.0, Watts{200.0}, Seconds(60.0));
+  EXPECT_NEAR(p.finish(4.0)->value, 800.0, 1e-9);
+  PowerIntegrator q;
+  q.add(0.5, Watts{200.0}, Seconds(60.0));
+  q.add(2.0, Watts{200.0}, Seconds(60.0));
+  EXPECT_NEAR(q.finish(4.0)->value, 800.0, 1e-9);
+}
+
 TEST(PowerIntegrator, FailuresAreBridgedAndRecordedAsDegradedSpans) {
   PowerIntegrator p;
   p.add(0.0, Watts{100.0}, Seconds(0.0));

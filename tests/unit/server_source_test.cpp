@@ -69,6 +69,10 @@ TEST(AcpiPowerMeter, AbsentOrGarbageIsSaidWithAReason) {
   EXPECT_EQ(garbage.status.state, SensorStatus::State::Unreadable);
   EXPECT_FALSE(garbage.source);
   EXPECT_NE(garbage.status.reason.find("power1_average"), std::string::npos);
+  write(root.path() / "class/hwmon/hwmon0/power1_average", "0\n");
+  OpenedServerSource zero = open_acpi_power_meter(root.path());
+  EXPECT_EQ(zero.status.state, SensorStatus::State::Unreadable);
+  EXPECT_NE(zero.status.reason.find("0 W"), std::string::npos);
 }
 
 TEST(ServerSources, AutoTakesTheAcpiMeterWhenNothingElseIsThere) {
@@ -174,6 +178,31 @@ class CountingCard final : public ServerPowerSource {
   bool answers_;
   std::string family_ = "counting";
 };
+
+/// A card that answers `watts`.
+class FixedCard final : public ServerPowerSource {
+ public:
+  explicit FixedCard(double watts) : watts_(watts) {}
+  [[nodiscard]] const std::string& family() const override { return family_; }
+  [[nodiscard]] const std::string& origin() const override { return family_; }
+  ServerRead read() noexcept override { return {ServerPowerReading{Watts{watts_}, Seconds(0.0)}, ""}; }
+
+ private:
+  double watts_;
+  std::string family_ = "fixed";
+};
+
+TEST(ServerSampler, ImplausibleReadingsAreFailures) {
+  const SystemClock clock;
+  for (const double watts : {0.0, -5.0, 1e12}) {
+    ServerSampler sampler(std::make_unique<FixedCard>(watts), clock, Seconds(60.0));
+    sampler.start(clock.steady_now());
+    const ServerEnergy energy = sampler.finish(0.05);
+    EXPECT_FALSE(energy.energy) << watts;
+    EXPECT_EQ(energy.failures, 1U) << watts;
+    EXPECT_NE(energy.last_error.find("implausible"), std::string::npos) << energy.last_error;
+  }
+}
 
 TEST(ServerSampler, TakesALastReadingAtTheEndUnlessTheCardHasJustFailed) {
   const SystemClock clock;

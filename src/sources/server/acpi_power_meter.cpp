@@ -37,6 +37,10 @@ ServerRead AcpiPowerMeterSource::read() noexcept {
                                     : fmt::format("power1_average: {}", std::strerror(error));
     return result;
   }
+  if (microwatts == 0) {
+    result.error = "power1_average: 0 W (the meter is not measuring)";
+    return result;
+  }
   std::uint64_t milliseconds = 0;
   const bool have_interval = interval_.is_open() && interval_.read_u64(milliseconds) == 0;
   result.reading = ServerPowerReading{

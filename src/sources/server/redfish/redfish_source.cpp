@@ -359,6 +359,7 @@ OpenedServerSource open_redfish_source(const RedfishOptions& options) {
     }
     if (found) {
       opened.status.state = State::Ok;
+      if (options.insecure) found->origin += " (TLS certificate not verified: --insecure)";
       opened.source = std::make_unique<RedfishSource>(std::move(client), found->kind, std::move(found->urls),
                                                       std::move(found->origin));
       return opened;
