@@ -234,7 +234,7 @@ void resolve_server_settings(const ServerFlags& flags, const ConfigValues& confi
     redfish.timeout = server.timeout;
     redfish.insecure = flags.insecure;
     if (flags.insecure) {
-      settings.warnings.push_back(
+      settings.warnings.emplace_back(
           "--insecure: the Redfish service's TLS certificate is not verified (its readings and your password "
           "could go to an impostor)");
     }

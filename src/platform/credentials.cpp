@@ -17,7 +17,7 @@
 namespace wattprint {
 
 namespace {
-constexpr std::size_t kMaxPasswordFileBytes = 64U * 1024U;
+constexpr std::size_t kMaxPasswordFileBytes = std::size_t{64} * 1024U;
 }
 
 Secret read_secret_file(const std::string& option, const std::filesystem::path& path, std::string& warning) {
