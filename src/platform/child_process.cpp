@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <string_view>
 
 namespace wattprint {
 
@@ -58,11 +59,28 @@ SignalForwarding::~SignalForwarding() {
 
 void SignalForwarding::set_target(pid_t pid) { g_target_pid = pid; }
 
-SpawnResult spawn_command(const std::vector<std::string>& argv) {
+SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptions& options) {
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const auto& word : argv) args.push_back(const_cast<char*>(word.c_str()));
   args.push_back(nullptr);
+
+  // The command's environment, built before fork (nothing in the child may allocate).
+  std::vector<std::string> variables;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    bool replaced = false;
+    for (const auto& [name, value] : options.environment) {
+      replaced = replaced || (text.size() > name.size() && text.substr(0, name.size()) == name &&
+                              text[name.size()] == '=');
+    }
+    if (!replaced) variables.emplace_back(text);
+  }
+  for (const auto& [name, value] : options.environment) variables.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  envp.reserve(variables.size() + 1);
+  for (auto& variable : variables) envp.push_back(variable.data());
+  envp.push_back(nullptr);
 
   std::array<int, 2> error_pipe{};
   if (::pipe2(error_pipe.data(), O_CLOEXEC) != 0) return {-1, errno};
@@ -87,7 +105,9 @@ SpawnResult spawn_command(const std::vector<std::string>& argv) {
     sigemptyset(&empty);
     ::sigprocmask(SIG_SETMASK, &empty, nullptr);
     ::close(error_pipe[0]);
-    ::execvp(args[0], args.data());
+    if (options.stdout_fd >= 0 && ::dup2(options.stdout_fd, STDOUT_FILENO) < 0) ::_exit(126);
+    if (options.stderr_fd >= 0 && ::dup2(options.stderr_fd, STDERR_FILENO) < 0) ::_exit(126);
+    ::execvpe(args[0], args.data(), envp.data());
     const int error = errno;
     ssize_t ignored = ::write(error_pipe[1], &error, sizeof error);
     (void)ignored;

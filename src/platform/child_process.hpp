@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attribution/process_tree.hpp"
@@ -16,9 +17,17 @@ struct SpawnResult {
   int exec_error = 0;  ///< errno of a failed exec (the child then exited 127 or 126)
 };
 
-/// fork + execvp of `argv` (PATH searched), inheriting stdin, stdout and stderr. The child gets the
-/// signal dispositions and mask wattprint itself was started with.
-SpawnResult spawn_command(const std::vector<std::string>& argv);
+/// What the command gets besides wattprint's own stdin, stdout, stderr and environment.
+struct SpawnOptions {
+  int stdout_fd = -1;  ///< becomes the command's stdout (-1: inherit wattprint's)
+  int stderr_fd = -1;  ///< becomes the command's stderr (-1: inherit wattprint's)
+  /// Variables set (or replaced) in the command's environment, e.g. WATTPRINT_CONTROL_SOCKET.
+  std::vector<std::pair<std::string, std::string>> environment;
+};
+
+/// fork + execvp of `argv` (PATH searched), inheriting stdin, stdout and stderr unless `options` says
+/// otherwise. The child gets the signal dispositions and mask wattprint itself was started with.
+SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptions& options = {});
 
 /// How the command ended, as `time` reports it: exit status, or 128 + N when killed by signal N.
 struct CommandExit {
