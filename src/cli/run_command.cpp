@@ -20,12 +20,18 @@
 #include "cli/options.hpp"
 #include "core/error.hpp"
 #include "idle/idle_baseline.hpp"
+#include "methods/all_methods.hpp"
 #include "methods/gpu.hpp"
-#include "methods/process.hpp"
-#include "methods/server.hpp"
+#include "phases/control_socket.hpp"
+#include "phases/output_relay.hpp"
+#include "phases/phase_results.hpp"
 #include "platform/child_process.hpp"
+#include "platform/text_file.hpp"
 #include "report/json_report.hpp"
+#include "report/report_formats.hpp"
 #include "report/summary_text.hpp"
+#include "samples/csv_sample_writer.hpp"
+#include "samples/timeline.hpp"
 
 namespace wattprint::cli {
 
@@ -41,42 +47,12 @@ struct RunFlags {
   std::optional<std::string> idle_watts;
   std::optional<std::string> idle_before;
   std::optional<std::string> state_dir;
+  std::vector<std::string> mark_regex;
+  std::vector<std::string> mark_end_regex;
+  std::optional<std::string> csv_path;
+  std::optional<std::string> html_path;
   std::vector<std::string> command;
 };
-
-/// The estimator's GPUs: the run's devices, TDP from the table or else the enforced power limit, usage from
-/// the measured utilisation.
-void estimate_gpus(const std::vector<GpuEnergy>& gpus, const GpuSelection& selection,
-                   EstimateInputs& estimate) {
-  double watts = 0.0;
-  double utilisation = 0.0;
-  std::size_t with_utilisation = 0;
-  std::string models;
-  std::string sources;
-  for (std::size_t i = 0; i < gpus.size(); ++i) {
-    if (!selection.selected[i]) continue;
-    const GpuDevice& d = gpus[i].device;
-    GpuPowerModel model = resolve_gpu_power(d.name, std::nullopt);
-    if (model.fallback && d.power_limit) {
-      model.watts = d.power_limit->value;
-      model.source =
-          fmt::format("{}: not in the embedded table, enforced power limit {} W", d.name, model.watts);
-    }
-    watts += model.watts;
-    models += (models.empty() ? "" : ", ") + d.name;
-    sources += (sources.empty() ? "" : "; ") + model.source;
-    if (gpus[i].mean_utilisation_percent) {
-      utilisation += *gpus[i].mean_utilisation_percent / 100.0;
-      ++with_utilisation;
-    }
-    ++estimate.gpus;
-  }
-  if (estimate.gpus == 0) return;
-  estimate.gpu.model = models;
-  estimate.gpu.watts = watts / estimate.gpus;
-  estimate.gpu.source = sources;
-  if (with_utilisation > 0) estimate.gpu_usage = utilisation / static_cast<double>(with_utilisation);
-}
 
 void warn(RunReport& report, const std::string& warning) {
   std::fprintf(stderr, "wattprint: warning: %s\n", warning.c_str());
@@ -165,6 +141,20 @@ int execute(const RunFlags& flags) {
   if (flags.hardware.cpu_usage)
     estimate.cpu_usage = parse_number("--cpu-usage", *flags.hardware.cpu_usage, 0, 1);
   if (flags.json_path) check_writable_path("--json", *flags.json_path);
+  if (flags.html_path) check_writable_path("--html", *flags.html_path);
+  std::vector<MarkPattern> patterns;
+  for (const std::string& value : flags.mark_regex)
+    patterns.push_back(parse_mark_pattern("--mark-regex", value, PhaseMark::Kind::Begin));
+  for (const std::string& value : flags.mark_end_regex)
+    patterns.push_back(parse_mark_pattern("--mark-end-regex", value, PhaseMark::Kind::End));
+  std::unique_ptr<CsvSampleWriter> csv;
+  if (flags.csv_path) {
+    try {
+      csv = std::make_unique<CsvSampleWriter>(*flags.csv_path);
+    } catch (const std::exception& e) {
+      throw UsageError(fmt::format("--csv: {}", e.what()));
+    }
+  }
 
   const ProcFs procfs("/proc");
   RunReport report;
@@ -196,12 +186,38 @@ int execute(const RunFlags& flags) {
   }
   report.counter_period_s = sampler.counter_period().count();
 
+  // Phase marks: the control socket (always, so that `wattprint mark` and the libraries work in every run)
+  // and the command's output when patterns were given.
+  MarkQueue marks;
+  sampler.attach_marks(marks);
+  SpawnOptions spawn;
+  std::unique_ptr<ControlSocketServer> control;
+  try {
+    control = std::make_unique<ControlSocketServer>(marks);
+    spawn.environment.emplace_back(kControlSocketVariable, control->path().string());
+  } catch (const std::exception& e) {
+    warn(report, fmt::format("phase marks from the command are off: {}", e.what()));
+    control.reset();
+  }
+  std::unique_ptr<OutputRelay> relay;
+  if (!patterns.empty()) {
+    relay = std::make_unique<OutputRelay>(std::move(patterns), marks, clock);
+    const RelayChildEnds ends = relay->open();
+    spawn.stdout_fd = ends.stdout_fd;
+    spawn.stderr_fd = ends.stderr_fd;
+  }
+  TimelineDownsampler timeline;
+  sampler.attach_sink(timeline);
+  if (csv) sampler.attach_sink(*csv);
+
   CommandExit exit;
   {
     SignalForwarding forwarding;
     report.started_at = iso8601_utc_now();
+    if (control) control->start();
     sampler.start();
-    const SpawnResult spawned = spawn_command(flags.command);
+    const SpawnResult spawned = spawn_command(flags.command, spawn);
+    if (relay) relay->start();
     if (spawned.pid < 0) {
       report.error = fmt::format("cannot start a process: {}", std::strerror(spawned.exec_error));
       exit = {126, std::nullopt};
@@ -214,6 +230,9 @@ int execute(const RunFlags& flags) {
         exit = {spawned.exec_error == ENOENT ? 127 : 126, std::nullopt};
       }
     }
+    // What the command printed or sent just before it ended is still taken.
+    if (relay) relay->finish();
+    if (control) control->stop();
   }
   const RunMeasurement m = sampler.finish();
   report.exit_code = exit.exit_code;
@@ -228,18 +247,18 @@ int execute(const RunFlags& flags) {
     if (sensor.info.component == Component::Psys) report.measured.psys = m.psys;
   }
 
-  estimate.runtime = Seconds(m.duration_s);
-  estimate.cores_used = m.duration_s > 0 ? m.tree_cpu_s / m.duration_s : 0.0;
-  estimate.cores_source = "CPU time of the command's processes ÷ wall time, as `time` shows";
+  MethodInputs inputs;
+  inputs.estimate = estimate;
+  inputs.estimate.cores_source = "CPU time of the command's processes ÷ wall time, as `time` shows";
   const std::string cpu_model = flags.hardware.cpu.value_or(config.cpu.value_or(report.host.cpu_model));
-  estimate.cpu = resolve_cpu_power(cpu_model, cpu_tdp, report.host.cores_per_socket);
+  inputs.estimate.cpu = resolve_cpu_power(cpu_model, cpu_tdp, report.host.cores_per_socket);
   if (memory_gb) {
-    estimate.memory_gb = *memory_gb;
-    estimate.memory_source =
+    inputs.estimate.memory_gb = *memory_gb;
+    inputs.estimate.memory_source =
         flags.hardware.memory_gb ? "--memory-gb (booked memory)" : "memory_gb in the config";
   } else {
-    estimate.memory_gb = static_cast<double>(m.peak_tree_rss_bytes) / kBytesPerGigabyte;
-    estimate.memory_source = "peak resident memory of the command's processes";
+    inputs.estimate.memory_gb = static_cast<double>(m.peak_tree_rss_bytes) / kBytesPerGigabyte;
+    inputs.estimate.memory_source = "peak resident memory of the command's processes";
   }
   std::vector<GpuDevice> devices;
   std::vector<bool> used_by_command;
@@ -252,18 +271,15 @@ int execute(const RunFlags& flags) {
   report.gpus = m.gpus;
   report.gpu_selection = select_gpus(devices, flags.gpus, cuda_visible, used_by_command);
   report.measured.gpu = selected_gpu_energy(m.gpus, report.gpu_selection);
-  estimate_gpus(m.gpus, report.gpu_selection, estimate);
+  estimate_gpus(m.gpus, report.gpu_selection, inputs.estimate);
+  inputs.not_started = report.error;
+  inputs.rapl_reason = sources.rapl_reason;
+  inputs.gpu_reason = sources.gpu_reason;
+  inputs.server_reason = server_reason;
+  inputs.no_baseline_reason = no_baseline_reason;
+  inputs.gpu_selection = report.gpu_selection;
+  inputs.idle_baseline = report.idle_baseline;
 
-  report.methods.push_back(estimate_method(estimate));
-  if (!report.error.empty()) {
-    // Nothing ran: the few milliseconds between fork and the failed exec are not the command's footprint.
-    report.methods.back() = MethodResult{};
-    report.methods.back().name = "estimate";
-    report.methods.back().reason = "the command did not start (" + report.error + ")";
-  }
-  report.methods.push_back(
-      process_method(m, sources.rapl_reason, selected_gpu_attributed(m.gpus, report.gpu_selection)));
-  report.methods.push_back(gpu_method(m.gpus, report.gpu_selection, sources.gpu_reason));
   report.server = m.server;
   if (m.server && m.server->mean_window.count() > m.duration_s && m.server->readings > 0) {
     warn(report,
@@ -272,11 +288,21 @@ int execute(const RunFlags& flags) {
                      m.server->mean_window.count(), m.duration_s));
   }
   if (m.server && m.server->energy) report.measured.server = m.server->energy;
-  report.methods.push_back(server_method(m.server, server_reason));
   std::string below_idle;
-  report.methods.push_back(server_minus_idle_method(m.server, server_reason, report.idle_baseline,
-                                                    no_baseline_reason, m.duration_s, below_idle));
+  report.methods = compute_methods(m, inputs, &below_idle);
   if (!below_idle.empty()) report.warnings.push_back(below_idle);
+  report.phases = compute_phase_results(m, inputs);
+  if (control) report.phases.malformed_marks = control->malformed_lines();
+  if (report.phases.marks.dropped > 0) {
+    warn(report, fmt::format("{} phase marks over the limit of {} per run were dropped",
+                             report.phases.marks.dropped, MarkQueue::kMaxMarks));
+  }
+  if (report.phases.marks.unmatched_ends > 0) {
+    warn(report, fmt::format("{} phase end mark(s) had no open phase of that name and were ignored",
+                             report.phases.marks.unmatched_ends));
+  }
+  report.timeline = timeline.timeline();
+  if (csv && !csv->error().empty()) warn(report, "--csv: " + csv->error());
   report.monitor = monitor_cost();
 
   if (!report.error.empty()) std::fprintf(stderr, "wattprint: %s\n", report.error.c_str());
@@ -285,6 +311,15 @@ int execute(const RunFlags& flags) {
     try {
       write_json_report(report, *flags.json_path);
       std::fprintf(stderr, "  report written to %s\n", flags.json_path->c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "wattprint: error: %s\n", e.what());
+    }
+  }
+  if (csv && csv->error().empty()) std::fprintf(stderr, "  samples written to %s\n", flags.csv_path->c_str());
+  if (flags.html_path) {
+    try {
+      write_file_atomically(*flags.html_path, render_report(to_json(report), ReportFormat::Html));
+      std::fprintf(stderr, "  HTML report written to %s\n", flags.html_path->c_str());
     } catch (const std::exception& e) {
       std::fprintf(stderr, "wattprint: error: %s\n", e.what());
     }
@@ -336,6 +371,29 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
                   "~/.local/state/wattprint, then /var/lib/wattprint)")
       ->type_name("DIR")
       ->group(idle_group);
+  const std::string phase_group = "Phases (epochs): see docs/markers.md";
+  run->add_option_function<std::string>(
+         "--mark-regex", [flags](const std::string& v) { flags->mark_regex.push_back(v); },
+         "Start a phase on each line of the command's output (stdout or stderr) matching [NAME=]REGEX, e.g. "
+         "'Epoch (\\d+)'. NAME defaults to the first word matched, lower-cased; a number captured by the "
+         "first group is the phase's index. The output still reaches the terminal unchanged. Repeatable")
+      ->type_name("[NAME=]REGEX")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->group(phase_group);
+  run->add_option_function<std::string>(
+         "--mark-end-regex", [flags](const std::string& v) { flags->mark_end_regex.push_back(v); },
+         "End the open phase NAME on each output line matching REGEX (otherwise a phase ends when the next "
+         "one of its name starts, or with the run). Repeatable")
+      ->type_name("[NAME=]REGEX")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->group(phase_group);
+  add_text_option(*run, "--csv", flags->csv_path,
+                  "Write one row per sample to FILE while the run goes on: time, each sensor's power and "
+                  "cumulative energy, the command's CPU share, the current phase")
+      ->type_name("FILE");
+  add_text_option(*run, "--html", flags->html_path,
+                  "Also write a self-contained HTML report with charts to FILE (opens offline)")
+      ->type_name("FILE");
   add_footprint_flags(*run, flags->footprint);
   add_hardware_flags(*run, flags->hardware, false);
   // Everything from the first word that is not an option of wattprint (or after "--") is the command.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/units.hpp"
@@ -25,7 +26,16 @@ class PowerIntegrator {
   /// A failed reading at `at_s`, with its one-line reason.
   void add_failure(double at_s, const std::string& error);
   /// The energy over [0, end_s]; nullopt when no reading succeeded. Readings after end_s are clipped.
+  /// Also resolves every boundary still waiting for readings.
   [[nodiscard]] std::optional<Joules> finish(double end_s);
+
+  /// Asks for the energy over [0, at_s] (a phase boundary), resolved as soon as the readings around at_s
+  /// are in, at the latest by finish(). Boundaries get consecutive ids from 0, in the order of the calls.
+  void add_boundary(double at_s);
+  /// The energy over [0, t] of each boundary, in id order, after finish(); nullopt without readings.
+  [[nodiscard]] const std::vector<std::optional<double>>& boundary_energies_j() const { return boundary_j_; }
+  /// The energy over [0, at_s] from what is known now (held flat after the last reading).
+  [[nodiscard]] std::optional<double> energy_so_far_j(double at_s) const;
 
   [[nodiscard]] std::uint64_t readings() const { return readings_; }
   [[nodiscard]] std::uint64_t failures() const { return failures_; }
@@ -51,6 +61,19 @@ class PowerIntegrator {
   double max_w_ = 0.0;
   double window_sum_s_ = 0.0;
   std::vector<DegradedSpan> spans_;
+
+  /// The last readings' midpoints, power and integral up to them, for boundaries asked for late.
+  struct Point {
+    double mid_s;
+    double power_w;
+    double integral_j;
+  };
+  static constexpr std::size_t kHistory = 256;
+  std::vector<Point> history_;  ///< ring of at most kHistory points
+  std::size_t history_next_ = 0;
+  std::vector<std::optional<double>> boundary_j_;
+  std::vector<std::pair<std::size_t, double>> pending_;  ///< (id, time) of boundaries after the last midpoint
+  [[nodiscard]] double integral_at(double t) const;     ///< from history_; t ≤ last_mid_s_
 };
 
 }  // namespace wattprint

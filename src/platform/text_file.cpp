@@ -7,6 +7,9 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -145,6 +148,31 @@ int CounterFile::read_u64(std::uint64_t& value) noexcept {
   if (!parsed) return EBADMSG;
   value = *parsed;
   return 0;
+}
+
+}  // namespace wattprint
+
+namespace wattprint {
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+  const std::filesystem::path temporary = path.string() + ".tmp";
+  const auto fail = [](const std::filesystem::path& which, int error) {
+    return std::runtime_error("cannot write " + which.string() + ": " + std::strerror(error));
+  };
+  std::FILE* file = std::fopen(temporary.c_str(), "w");
+  if (file == nullptr) throw fail(temporary, errno);
+  const bool written = std::fwrite(content.data(), 1, content.size(), file) == content.size();
+  const int write_error = errno;
+  if (std::fclose(file) != 0 || !written) {
+    const int error = written ? errno : write_error;
+    std::remove(temporary.c_str());
+    throw fail(path, error);
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    std::remove(temporary.c_str());
+    throw fail(path, error);
+  }
 }
 
 }  // namespace wattprint

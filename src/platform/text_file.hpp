@@ -20,6 +20,10 @@ struct FileText {
 /// Reads the whole of a small file (up to 1 MiB). Never throws.
 FileText read_text_file(const std::filesystem::path& path) noexcept;
 
+/// Writes `content` to `path` atomically (a temporary file beside it, then rename), so a reader never sees
+/// half a file. Throws std::runtime_error "cannot write PATH: reason".
+void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
 /// Parses the first whitespace-separated token of `text` as a decimal unsigned integer.
 std::optional<std::uint64_t> parse_first_u64(std::string_view text) noexcept;
 

@@ -1,6 +1,8 @@
 // JSON rendering of a run report; energies in joules and kWh, CO2 in grams.
 #include "report/json_report.hpp"
 
+#include "platform/text_file.hpp"
+
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -53,6 +55,81 @@ json method_json(const MethodResult& method, const Footprint& footprint) {
   for (const auto& [name, value] : method.assumptions) assumptions[name] = value;
   j["assumptions"] = assumptions;
   return j;
+}
+
+/// A method over a phase: numbers only (the run's entry holds basis and assumptions).
+json span_method_json(const MethodResult& method, const Footprint& footprint) {
+  json j = method_json(method, footprint);
+  j.erase("basis");
+  j.erase("assumptions");
+  return j;
+}
+
+json span_methods_json(const std::vector<MethodResult>& methods, const Footprint& footprint) {
+  json j = json::object();
+  for (const MethodResult& method : methods) j[method.name] = span_method_json(method, footprint);
+  return j;
+}
+
+
+void add_phases(json& j, const RunReport& r) {
+  const PhaseResults& p = r.phases;
+  const Footprint& f = r.footprint;
+  json phases = json::array();
+  for (const PhaseResult& phase : p.phases) {
+    std::string path = phase.phase.label();
+    for (std::optional<std::size_t> up = phase.phase.parent; up && *up < p.phases.size();
+         up = p.phases[*up].phase.parent) {
+      path = p.phases[*up].phase.label() + "/" + path;
+    }
+    phases.push_back({{"name", phase.phase.name},
+                      {"index", phase.phase.index},
+                      {"label", phase.phase.label()},
+                      {"path", path},
+                      {"depth", phase.phase.depth},
+                      {"parent", phase.phase.parent ? json(*phase.phase.parent) : json(nullptr)},
+                      {"start_s", phase.phase.start_s},
+                      {"end_s", phase.phase.end_s},
+                      {"duration_s", phase.phase.end_s - phase.phase.start_s},
+                      {"ended_by", phase.phase.ended_by},
+                      {"methods", span_methods_json(phase.methods, f)}});
+  }
+  j["phases"] = std::move(phases);
+  json between = json::array();
+  for (const BetweenPhases& gap : p.between) {
+    between.push_back({{"after", gap.after.empty() ? json(nullptr) : json(gap.after)},
+                       {"before", gap.before.empty() ? json(nullptr) : json(gap.before)},
+                       {"start_s", gap.start_s},
+                       {"end_s", gap.end_s},
+                       {"duration_s", gap.end_s - gap.start_s},
+                       {"methods", span_methods_json(gap.methods, f)}});
+  }
+  j["between_phases"] = std::move(between);
+  json summary = json::object();
+  const auto kwh = [&](double joules) { return f.kwh_with_pue(Joules{joules}); };
+  const auto co2 = [&](double joules) { return f.co2_grams(Joules{joules}); };
+  for (const PhaseNameSummary& name : p.summary) {
+    json methods = json::object();
+    for (const PhaseMethodStats& s : name.methods) {
+      methods[s.method] = {{"count", s.count},
+                           {"mean_kwh", kwh(s.mean_j)},
+                           {"sd_kwh", s.sd_j ? json(kwh(*s.sd_j)) : json(nullptr)},
+                           {"min_kwh", kwh(s.min_j)},
+                           {"max_kwh", kwh(s.max_j)},
+                           {"mean_co2_g", co2(s.mean_j)},
+                           {"sd_co2_g", s.sd_j ? json(co2(*s.sd_j)) : json(nullptr)},
+                           {"min_co2_g", co2(s.min_j)},
+                           {"max_co2_g", co2(s.max_j)},
+                           {"mean_duration_s", s.mean_duration_s}};
+    }
+    summary[name.name] = std::move(methods);
+  }
+  j["phase_summary"] = std::move(summary);
+  j["phase_marks"] = {{"accepted", p.marks.accepted},
+                      {"dropped", p.marks.dropped},
+                      {"malformed", p.malformed_marks},
+                      {"unmatched_ends", p.marks.unmatched_ends},
+                      {"ignored_begins", p.marks.ignored_begins}};
 }
 
 }  // namespace
@@ -175,27 +252,13 @@ json to_json(const RunReport& r) {
     j["monitor"] = {{"cpu_s", r.monitor->cpu_s}, {"peak_rss_bytes", r.monitor->peak_rss_bytes}};
   }
   j["config_files"] = r.config_files;
+  add_phases(j, r);
+  j["timeline"] = r.timeline ? timeline_to_json(*r.timeline) : json(nullptr);
   return j;
 }
 
 void write_json_report(const RunReport& report, const std::filesystem::path& path) {
-  const std::filesystem::path temporary = path.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    if (!out) {
-      throw std::runtime_error(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
-    }
-    out << to_json(report).dump(2) << '\n';
-    out.flush();
-    if (!out) {
-      throw std::runtime_error(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    std::remove(temporary.c_str());
-    throw std::runtime_error(fmt::format("cannot write {}: {}", path.string(), std::strerror(error)));
-  }
+  write_file_atomically(path, to_json(report).dump(2) + "\n");
 }
 
 }  // namespace wattprint

@@ -9,13 +9,15 @@
 #include "footprint/carbon_intensity.hpp"
 #include "idle/idle_baseline.hpp"
 #include "methods/method_result.hpp"
+#include "phases/phase_results.hpp"
 #include "platform/host_info.hpp"
 #include "sampling/run_sampler.hpp"
+#include "samples/timeline.hpp"
 #include "sources/sensor.hpp"
 
 namespace wattprint {
 
-inline constexpr int kReportSchemaVersion = 1;
+inline constexpr int kReportSchemaVersion = 2;
 
 /// Energy of the whole machine per component, each counted once (nullopt: no sensor measured it).
 struct MeasuredEnergy {
@@ -68,6 +70,8 @@ struct RunReport {
   double counter_period_s = 0.0;
   std::optional<MonitorCost> monitor;
   std::vector<std::string> config_files;
+  PhaseResults phases;              ///< per-phase methods, time between phases, statistics
+  std::optional<Timeline> timeline;  ///< power over time, downsampled
 };
 
 /// Current time as ISO 8601 UTC with seconds ("2026-11-27T05:44:53Z").

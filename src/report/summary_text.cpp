@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace wattprint {
 
@@ -48,6 +49,68 @@ std::string command_line(const std::vector<std::string>& command) {
     text += quote ? "'" + word + "'" : word;
   }
   return text;
+}
+
+/// Top-level phases shown one by one in the summary; longer runs show the first and last ones.
+constexpr std::size_t kPhasesShown = 12;
+
+void render_phases(const RunReport& r, const std::function<void(const std::string&)>& line) {
+  const PhaseResults& p = r.phases;
+  if (p.phases.empty()) return;
+  const Footprint& f = r.footprint;
+  line("");
+  line("  per phase (energy with PUE; all phases in --json, --html, `wattprint report`):");
+  line(fmt::format("  {:<20} {:>10}  {:<18} {:<9} {:>12} {:>12}", "phase", "time", "method", "kind", "kWh",
+                   "gCO2e"));
+  const auto rows = [&](const std::string& label, double seconds, const std::vector<MethodResult>& methods) {
+    bool first = true;
+    for (const MethodResult& m : methods) {
+      if (!m.available) continue;
+      line(fmt::format("  {:<20} {:>10}  {:<18} {:<9} {:>12} {:>12}", first ? label : "",
+                       first ? format_duration(seconds) : "", m.name, provenance_name(m.provenance),
+                       format_kwh(f.kwh_with_pue(m.it_energy)), format_grams(f.co2_grams(m.it_energy))));
+      first = false;
+    }
+    if (first) line(fmt::format("  {:<20} {:>10}  no method available", label, format_duration(seconds)));
+  };
+  std::vector<const PhaseResult*> top;
+  for (const PhaseResult& phase : p.phases) {
+    if (phase.phase.depth == 0) top.push_back(&phase);
+  }
+  for (std::size_t i = 0; i < top.size(); ++i) {
+    if (top.size() > kPhasesShown && i == kPhasesShown / 2) {
+      line(fmt::format("  … {} more phases …", top.size() - kPhasesShown));
+      i = top.size() - kPhasesShown / 2;
+    }
+    rows(top[i]->phase.label(), top[i]->phase.end_s - top[i]->phase.start_s, top[i]->methods);
+  }
+  for (const PhaseNameSummary& name : p.summary) {
+    bool first = true;
+    for (const PhaseMethodStats& m : name.methods) {
+      const std::string sd_kwh = m.sd_j ? " ± " + format_kwh(f.kwh_with_pue(Joules{*m.sd_j})) : "";
+      const std::string sd_g = m.sd_j ? " ± " + format_grams(f.co2_grams(Joules{*m.sd_j})) : "";
+      line(fmt::format("  {:<20} {:>10}  {:<18} {:<9} {:>12} {:>12}",
+                       first ? fmt::format("{} mean (×{})", name.name, name.count) : "",
+                       first ? format_duration(name.mean_duration_s) : "", m.method, "",
+                       format_kwh(f.kwh_with_pue(Joules{m.mean_j})) + sd_kwh,
+                       format_grams(f.co2_grams(Joules{m.mean_j})) + sd_g));
+      first = false;
+    }
+  }
+  if (!p.between.empty()) {
+    // Everything outside the top-level phases, added up (start-up, data loading, between epochs).
+    double seconds = 0.0;
+    std::vector<MethodResult> total = p.between.front().methods;
+    for (std::size_t g = 0; g < p.between.size(); ++g) {
+      seconds += p.between[g].end_s - p.between[g].start_s;
+      if (g == 0) continue;
+      for (std::size_t k = 0; k < total.size() && k < p.between[g].methods.size(); ++k) {
+        total[k].available = total[k].available && p.between[g].methods[k].available;
+        total[k].it_energy += p.between[g].methods[k].it_energy;
+      }
+    }
+    rows(fmt::format("outside phases ({})", p.between.size()), seconds, total);
+  }
 }
 
 }  // namespace
@@ -94,6 +157,7 @@ std::string render_summary(const RunReport& r) {
       line(fmt::format("  {:<18} {:<9} unavailable: {}", m.name, "-", m.reason));
     }
   }
+  render_phases(r, line);
   for (const MethodResult& m : r.methods) {
     if (!m.available || m.assumptions.empty()) continue;
     line("");

@@ -33,6 +33,65 @@ std::optional<Joules> FiveSecondPowerSampling::finish(double duration_s) const {
   return Joules{sampled_j_ + window_power_w_ * std::max(0.0, duration_s - window_start)};
 }
 
+RunCheckpoint interpolate(const RunCheckpoint& a, const RunCheckpoint& b, double at_s) {
+  const double span = b.at_s - a.at_s;
+  const double f = span > 0.0 ? std::clamp((at_s - a.at_s) / span, 0.0, 1.0) : 1.0;
+  const auto mix = [f](double x, double y) { return x + (y - x) * f; };
+  const auto mix_j = [&](Joules x, Joules y) { return Joules{mix(x.value, y.value)}; };
+  RunCheckpoint c;
+  c.at_s = at_s;
+  c.tree_cpu_s = mix(a.tree_cpu_s, b.tree_cpu_s);
+  c.machine_busy_s = mix(a.machine_busy_s, b.machine_busy_s);
+  c.package = mix_j(a.package, b.package);
+  c.dram = mix_j(a.dram, b.dram);
+  c.psys = mix_j(a.psys, b.psys);
+  c.attributed_package = mix_j(a.attributed_package, b.attributed_package);
+  c.attributed_dram = mix_j(a.attributed_dram, b.attributed_dram);
+  for (std::size_t i = 0; i < a.gpu_energy.size() && i < b.gpu_energy.size(); ++i) {
+    c.gpu_energy.push_back(mix_j(a.gpu_energy[i], b.gpu_energy[i]));
+    c.gpu_attributed.push_back(mix_j(a.gpu_attributed[i], b.gpu_attributed[i]));
+  }
+  return c;
+}
+
+RunMeasurement span_measurement(const RunMeasurement& run, const RunCheckpoint& from, const RunCheckpoint& to) {
+  RunMeasurement m;
+  m.duration_s = std::max(0.0, to.at_s - from.at_s);
+  m.tree_cpu_s = std::max(0.0, to.tree_cpu_s - from.tree_cpu_s);
+  m.peak_tree_rss_bytes = run.peak_tree_rss_bytes;
+  m.have_package = run.have_package;
+  m.have_dram = run.have_dram;
+  m.package = to.package - from.package;
+  m.dram = to.dram - from.dram;
+  m.psys = to.psys - from.psys;
+  m.attributed_package = to.attributed_package - from.attributed_package;
+  m.attributed_dram = to.attributed_dram - from.attributed_dram;
+  m.machine_busy_s = std::max(0.0, to.machine_busy_s - from.machine_busy_s);
+  m.counter_period_s = run.counter_period_s;
+  for (std::size_t i = 0; i < run.gpus.size(); ++i) {
+    GpuEnergy gpu = run.gpus[i];
+    // A checkpoint without GPU entries is the run's start: zero.
+    const auto at = [i](const std::vector<Joules>& values) { return i < values.size() ? values[i] : Joules{}; };
+    gpu.energy = at(to.gpu_energy) - at(from.gpu_energy);
+    gpu.attributed = at(to.gpu_attributed) - at(from.gpu_attributed);
+    gpu.sampled_every_5s.reset();  // the 5-s replay is a whole-run figure
+    gpu.degraded.clear();
+    m.gpus.push_back(std::move(gpu));
+  }
+  if (run.server) {
+    ServerEnergy server = *run.server;
+    server.energy.reset();
+    if (to.server && (from.server || from.at_s == 0.0)) {
+      const double before = from.server ? from.server->value : 0.0;
+      server.energy = Joules{std::max(0.0, to.server->value - before)};
+    }
+    server.degraded.clear();
+    server.boundary_energy_j.clear();
+    m.server = std::move(server);
+  }
+  return m;
+}
+
 RunSampler::RunSampler(std::vector<std::unique_ptr<EnergyCounterSource>> sources, ProcessTreeMonitor& tree,
                        const ProcFs& procfs, const Clock& clock, Seconds interval)
     : sources_(std::move(sources)),
@@ -135,12 +194,126 @@ void RunSampler::attribute(double at_s) {
   pending_dram_ = {};
 
   result_.machine_busy_s += std::max(0.0, busy_delta);
+  emit_row(at_s, cpu_share, std::max(0.0, tree_delta));
   last_tree_cpu_s_ = std::max(last_tree_cpu_s_, usage.cpu_s);
   last_machine_busy_s_ = machine_busy_s;
   have_machine_ticks_ = machine.has_value();
   last_tree_rss_ = usage.rss_bytes;
   result_.peak_tree_rss_bytes = std::max(result_.peak_tree_rss_bytes, usage.rss_bytes);
   ++result_.intervals;
+  const RunCheckpoint now = checkpoint(at_s);
+  if (recent_.size() < kRecentCheckpoints) {
+    recent_.push_back(now);
+  } else {
+    recent_[recent_next_] = now;
+  }
+  recent_next_ = (recent_next_ + 1) % kRecentCheckpoints;
+  take_marks(at_s);
+}
+
+RunCheckpoint RunSampler::checkpoint(double at_s) const {
+  RunCheckpoint c;
+  c.at_s = at_s;
+  c.tree_cpu_s = last_tree_cpu_s_;
+  c.machine_busy_s = result_.machine_busy_s;
+  c.package = result_.package;
+  c.dram = result_.dram;
+  c.attributed_package = result_.attributed_package;
+  c.attributed_dram = result_.attributed_dram;
+  c.gpu_energy.resize(gpus_.size());
+  c.gpu_attributed.resize(gpus_.size());
+  for (const Channel& channel : channels_) {
+    if (channel.component == Component::Psys) c.psys += channel.track.total();
+    if (channel.component == Component::Gpu) c.gpu_energy[channel.gpu] = channel.track.total();
+  }
+  for (std::size_t g = 0; g < gpus_.size(); ++g) c.gpu_attributed[g] = gpus_[g].result.attributed;
+  return c;
+}
+
+void RunSampler::take_marks(double now_s) {
+  if (marks_ == nullptr) return;
+  std::vector<PhaseMark> marks = marks_->drain();
+  if (marks.empty()) return;
+  std::stable_sort(marks.begin(), marks.end(),
+                   [](const PhaseMark& a, const PhaseMark& b) { return a.at < b.at; });
+  const std::size_t first_new = tracker_.boundaries().size();
+  for (const PhaseMark& mark : marks) {
+    // A mark stamped before the run (a clock from elsewhere) or after this reading is held to the run.
+    const double at_s = std::clamp(since_start(mark.at), last_mark_s_, now_s);
+    last_mark_s_ = at_s;
+    if (mark.kind == PhaseMark::Kind::Begin) {
+      tracker_.begin(mark.name, at_s, mark.index);
+    } else {
+      tracker_.end(mark.name, at_s);
+    }
+  }
+  add_boundaries_from(first_new);
+}
+
+void RunSampler::add_boundaries_from(std::size_t first) {
+  const std::vector<double>& times = tracker_.boundaries();
+  for (std::size_t b = first; b < times.size(); ++b) {
+    const double t = times[b];
+    // The two recent checkpoints around t (the ring holds the last kRecentCheckpoints readings).
+    const std::size_t n = recent_.size();
+    const std::size_t oldest = n < kRecentCheckpoints ? 0 : recent_next_;
+    const RunCheckpoint* before = nullptr;
+    const RunCheckpoint* after = nullptr;
+    for (std::size_t k = 0; k < n; ++k) {
+      const RunCheckpoint& c = recent_[(oldest + k) % n];
+      if (c.at_s <= t) {
+        before = &c;
+      } else {
+        after = &c;
+        break;
+      }
+    }
+    if (before == nullptr) before = after;
+    if (after == nullptr) after = before;
+    boundaries_.push_back(before != nullptr ? interpolate(*before, *after, t) : RunCheckpoint{});
+    boundaries_.back().at_s = t;
+    if (server_) server_->add_boundary(t);
+  }
+}
+
+void RunSampler::emit_row(double at_s, double cpu_share, double tree_cpu_delta_s) {
+  if (sinks_.empty()) return;
+  if (!sinks_started_) {
+    sinks_started_ = true;
+    for (const Channel& channel : channels_) {
+      const SensorInfo& info = channel.source->sensors()[channel.index];
+      series_.push_back({info.name, component_name(info.component), "measured", info.origin});
+    }
+    if (server_) series_.push_back({"server", "server", "measured", server_->origin()});
+    last_series_energy_j_.assign(series_.size(), 0.0);
+    for (SampleSink* sink : sinks_) sink->begin(series_);
+  }
+  SampleRow row;
+  row.t_s = at_s;
+  row.interval_s = at_s - last_row_s_;
+  std::size_t k = 0;
+  for (const Channel& channel : channels_) {
+    const double total = channel.track.total().value;
+    row.energy_j.emplace_back(total);
+    if (row.interval_s > 0.0) {
+      row.power_w.emplace_back((total - last_series_energy_j_[k]) / row.interval_s);
+    } else {
+      row.power_w.emplace_back();
+    }
+    last_series_energy_j_[k++] = total;
+  }
+  if (server_) {
+    const ServerNow server = server_->now(at_s);
+    row.power_w.push_back(server.power_w);
+    row.energy_j.push_back(server.energy_j);
+  }
+  row.cpu_share = cpu_share;
+  row.cpu_cores = row.interval_s > 0.0 ? tree_cpu_delta_s / row.interval_s : 0.0;
+  row.phase = tracker_.current_path();
+  last_row_s_ = at_s;
+  if (row.interval_s > 0.0) {
+    for (SampleSink* sink : sinks_) sink->add(row);
+  }
 }
 
 void RunSampler::start() {
@@ -196,7 +369,28 @@ RunMeasurement RunSampler::finish() {
   read_counters(at_s);
   attribute(at_s);
   result_.duration_s = at_s;
+  const std::size_t first_new = tracker_.boundaries().size();
+  tracker_.finish(at_s);
+  add_boundaries_from(first_new);
+  for (SampleSink* sink : sinks_) {
+    if (sinks_started_) sink->end();
+  }
   if (server_) result_.server = server_->finish(at_s);
+  result_.final_checkpoint = checkpoint(at_s);
+  result_.boundaries = boundaries_;
+  if (result_.server) {
+    result_.final_checkpoint.server = result_.server->energy;
+    for (std::size_t b = 0; b < result_.boundaries.size() && b < result_.server->boundary_energy_j.size(); ++b) {
+      if (result_.server->boundary_energy_j[b]) result_.boundaries[b].server = Joules{*result_.server->boundary_energy_j[b]};
+    }
+  }
+  result_.phases = tracker_.phases();
+  if (marks_ != nullptr) {
+    result_.marks.accepted = marks_->accepted();
+    result_.marks.dropped = marks_->dropped();
+  }
+  result_.marks.unmatched_ends = tracker_.unmatched_ends();
+  result_.marks.ignored_begins = tracker_.ignored_begins();
   result_.tree_cpu_s = last_tree_cpu_s_;
   result_.peak_tree_rss_bytes = std::max(result_.peak_tree_rss_bytes, tree_.reaped_max_rss_bytes());
   result_.psys = {};

@@ -14,6 +14,9 @@
 #include "core/clock.hpp"
 #include "core/units.hpp"
 #include "energy/counter_track.hpp"
+#include "phases/phase_mark.hpp"
+#include "phases/phase_tracker.hpp"
+#include "samples/sample_row.hpp"
 #include "sampling/server_sampler.hpp"
 #include "sources/gpu/gpu_source.hpp"
 #include "sources/sensor.hpp"
@@ -57,6 +60,34 @@ class FiveSecondPowerSampling {
   double sampled_j_ = 0.0;
 };
 
+/// The run's cumulative totals at one moment (seconds since the start): a phase's measurements are the
+/// difference of the checkpoints at its two ends.
+struct RunCheckpoint {
+  double at_s = 0.0;
+  double tree_cpu_s = 0.0;
+  double machine_busy_s = 0.0;
+  Joules package;
+  Joules dram;
+  Joules psys;
+  Joules attributed_package;
+  Joules attributed_dram;
+  std::vector<Joules> gpu_energy;      ///< per GPU, in RunMeasurement::gpus order
+  std::vector<Joules> gpu_attributed;  ///< per GPU
+  std::optional<Joules> server;        ///< the server's energy over [0, at_s]
+};
+
+/// The checkpoint between two others, linear in time (counters are read at the sampler's cadence; a mark
+/// falls between two readings).
+RunCheckpoint interpolate(const RunCheckpoint& a, const RunCheckpoint& b, double at_s);
+
+/// How phase marks went in one run.
+struct PhaseMarkCounts {
+  std::uint64_t accepted = 0;
+  std::uint64_t dropped = 0;
+  std::uint64_t unmatched_ends = 0;
+  std::uint64_t ignored_begins = 0;  ///< over PhaseTracker::kMaxPhases
+};
+
 /// Everything measured during one run. Memory stays constant whatever the run's length.
 struct RunMeasurement {
   double duration_s = 0.0;
@@ -76,7 +107,15 @@ struct RunMeasurement {
   std::uint64_t counter_reads = 0;
   std::uint64_t intervals = 0;
   double counter_period_s = 0.0;  ///< how often counters were read (≤ interval, for wrap safety)
+  std::vector<Phase> phases;
+  std::vector<RunCheckpoint> boundaries;  ///< per PhaseTracker boundary (Phase::start_boundary, end_boundary)
+  RunCheckpoint final_checkpoint;         ///< the whole run (at_s = duration_s)
+  PhaseMarkCounts marks;
 };
+
+/// The measurement of the span between two checkpoints of `run`, for the methods: energies, CPU time and
+/// duration are the differences; the GPUs' descriptions, the server's origin, peak memory are the run's.
+RunMeasurement span_measurement(const RunMeasurement& run, const RunCheckpoint& from, const RunCheckpoint& to);
 
 /// Reads every counter at least every `counter_period` (wrap safety) and attributes energy to the
 /// tree every `interval`. start() takes the first reading in the caller's thread (right before the
@@ -91,6 +130,10 @@ class RunSampler {
 
   /// Adds whole-server sampling (its own thread and cadence) to the run; call before start().
   void attach_server(std::unique_ptr<ServerSampler> server) { server_ = std::move(server); }
+  /// Phase marks pushed into `queue` (by any thread) are taken at each attribution interval.
+  void attach_marks(MarkQueue& queue) { marks_ = &queue; }
+  /// Gets one row per attribution interval (on the sampler's thread), begin() at start(), end() at finish().
+  void attach_sink(SampleSink& sink) { sinks_.push_back(&sink); }
 
   void start();
   RunMeasurement finish();
@@ -118,6 +161,10 @@ class RunSampler {
   void loop();
   void read_counters(double at_s);
   void attribute(double at_s);
+  RunCheckpoint checkpoint(double at_s) const;
+  void take_marks(double now_s);
+  void add_boundaries_from(std::size_t first);
+  void emit_row(double at_s, double cpu_share, double tree_cpu_delta_s);
   double since_start(SteadyTime t) const { return std::chrono::duration<double>(t - start_).count(); }
 
   std::vector<std::unique_ptr<EnergyCounterSource>> sources_;
@@ -143,6 +190,18 @@ class RunSampler {
   double ticks_per_second_;
   RunMeasurement result_;
   std::unique_ptr<ServerSampler> server_;
+  MarkQueue* marks_ = nullptr;
+  PhaseTracker tracker_;
+  double last_mark_s_ = 0.0;
+  static constexpr std::size_t kRecentCheckpoints = 64;
+  std::vector<RunCheckpoint> recent_;  ///< ring of the last attribution checkpoints, for late marks
+  std::size_t recent_next_ = 0;
+  std::vector<RunCheckpoint> boundaries_;
+  std::vector<SampleSink*> sinks_;
+  std::vector<SampleSeries> series_;
+  std::vector<double> last_series_energy_j_;
+  double last_row_s_ = 0.0;
+  bool sinks_started_ = false;
 
   std::thread thread_;
   std::mutex mutex_;

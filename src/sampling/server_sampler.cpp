@@ -45,6 +45,7 @@ void ServerSampler::take_reading() {
   last_read_ok_ = read.reading.has_value();
   if (read.reading) {
     integrator_.add(clamped, read.reading->power, read.reading->window);
+    last_power_w_ = read.reading->power.value;
   } else {
     integrator_.add_failure(clamped, read.error);
     last_error_ = read.error;
@@ -92,7 +93,18 @@ ServerEnergy ServerSampler::finish(double end_s) {
   result.max_power = integrator_.max_power();
   result.mean_window = integrator_.mean_window();
   result.degraded = integrator_.degraded_spans();
+  result.boundary_energy_j = integrator_.boundary_energies_j();
   return result;
+}
+
+void ServerSampler::add_boundary(double at_s) {
+  const std::lock_guard lock(mutex_);
+  integrator_.add_boundary(at_s);
+}
+
+ServerNow ServerSampler::now(double at_s) {
+  const std::lock_guard lock(mutex_);
+  return {last_power_w_, integrator_.energy_so_far_j(at_s)};
 }
 
 }  // namespace wattprint

@@ -31,6 +31,15 @@ struct ServerEnergy {
   Seconds mean_window{0.0};  ///< mean averaging window of the readings (0: instantaneous)
   Seconds period{0.0};       ///< time between readings asked for
   std::vector<DegradedSpan> degraded;
+  /// Energy over [0, t] for each boundary asked for with ServerSampler::add_boundary, in order (joules;
+  /// nullopt without readings).
+  std::vector<std::optional<double>> boundary_energy_j;
+};
+
+/// What the server sampler knows at one moment, for the per-sample rows.
+struct ServerNow {
+  std::optional<double> power_w;   ///< the last good reading
+  std::optional<double> energy_j;  ///< over [0, at_s], held flat after the last reading
 };
 
 /// Readings above this (or at or below 0 W) are rejected as implausible: no single server draws 100 kW.
@@ -52,6 +61,11 @@ class ServerSampler {
   /// end_s. A reading in flight is waited for.
   ServerEnergy finish(double end_s);
 
+  /// A phase boundary at `at_s`: its cumulative energy is resolved as readings come (thread-safe).
+  void add_boundary(double at_s);
+  [[nodiscard]] ServerNow now(double at_s);
+  [[nodiscard]] const std::string& origin() const { return source_->origin(); }
+
  private:
   void loop();
   void take_reading();
@@ -69,6 +83,7 @@ class ServerSampler {
   bool stopping_ = false;
   std::optional<double> end_s_;
   bool last_read_ok_ = false;
+  std::optional<double> last_power_w_;
 };
 
 }  // namespace wattprint
