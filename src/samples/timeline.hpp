@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
@@ -40,10 +41,30 @@ class TimelineDownsampler final : public SampleSink {
   [[nodiscard]] Timeline timeline() const;
 
  private:
-  struct Bucket;
+  // Buckets lie on a grid of nominal width width_s_ from origin_s_ (the first row's start); a row goes to the
+  // cell of its midpoint. Merging two buckets halves their cell index and doubles the width.
+  struct Bucket {
+    std::int64_t cell = 0;       ///< grid index at the current width
+    double start_s = 0.0;        ///< earliest row start in the bucket
+    double end_s = 0.0;          ///< latest row end in the bucket
+    double cpu_core_s = 0.0;     ///< Σ cpu_cores × interval
+    double cpu_covered_s = 0.0;  ///< Σ interval
+  };
+  struct SeriesTotals {      ///< one series in one bucket
+    double energy_j = 0.0;   ///< Σ power × interval over the rows with a value
+    double covered_s = 0.0;  ///< Σ interval over those rows (0: no value in the bucket)
+    double min_w = 0.0;
+    double max_w = 0.0;
+  };
+  void merge_pairs();
+  [[nodiscard]] std::int64_t cell_of(double mid_s) const;
+
   std::size_t max_points_;
   std::vector<SampleSeries> series_;
-  // implementation's choice below
+  std::vector<Bucket> buckets_;       ///< ≤ max_points_, reserved in begin()
+  std::vector<SeriesTotals> totals_;  ///< buckets_.size() × series_.size(), bucket-major
+  double origin_s_ = 0.0;
+  double width_s_ = 0.0;  ///< 0 until the first row
 };
 
 }  // namespace wattprint
