@@ -67,7 +67,7 @@ TEST(PhaseTracker, EndsWithoutAnOpenPhaseAreCountedAndTimeNeverGoesBack) {
 }
 
 TEST(PowerIntegratorBoundaries, CumulativeEnergyAtAnyMomentFollowsTheCurve) {
-  // Instantaneous readings every second: 100 W until 4 s, then 300 W (the curve ramps between 4 and 5 s).
+  // Instantaneous readings: 100 W at 0..3 s, 300 W at 5..8 s (the curve ramps from 100 to 300 W over 3..5 s).
   PowerIntegrator p;
   p.add_boundary(0.5);  // before any reading: pending
   for (int i = 0; i <= 3; ++i) p.add(i, Watts{100.0}, Seconds(0.0));
@@ -81,10 +81,10 @@ TEST(PowerIntegratorBoundaries, CumulativeEnergyAtAnyMomentFollowsTheCurve) {
   ASSERT_EQ(b.size(), 4U);
   EXPECT_NEAR(*b[0], 50.0, 1e-9);
   EXPECT_NEAR(*b[1], 250.0, 1e-9);
-  // 400 J to 4 s, then the ramp 100→300 W over 4..5 s: at 4.5 s, 0.5 × (100 + 200) × 0.5 = 75 J.
-  EXPECT_NEAR(*b[2], 475.0, 1e-9);
+  // 300 J to 3 s, then the ramp: 250 W at 4.5 s, 0.5 × (100 + 250) × 1.5 = 262.5 J.
+  EXPECT_NEAR(*b[2], 562.5, 1e-9);
   EXPECT_NEAR(*b[3], total->value, 1e-9);
-  EXPECT_NEAR(total->value, 400.0 + 200.0 + 300.0 * 3.5, 1e-9);
+  EXPECT_NEAR(total->value, 300.0 + 400.0 + 300.0 * 3.5, 1e-9);
 }
 
 TEST(PowerIntegratorBoundaries, WindowedAveragesAreIntegratedOverTheirMidpoints) {
