@@ -1,6 +1,8 @@
 // The Python module end to end: `wattprint run` on a real PyTorch training (tests/python/tiny_cnn.py,
 // Debian's python3-torch on the CPU) that marks its epochs with `wattprint.phase`, and the phases in the JSON
 // report. Skips without /usr/bin/python3 or torch, unless WATTPRINT_REQUIRE_SIMULATORS=1 (CI installs them).
+// Build: part of run_integration_tests, with WATTPRINT_SOURCE_DIR="${PROJECT_SOURCE_DIR}" (the repository
+// root) among its compile definitions.
 #include <gtest/gtest.h>
 
 #include <chrono>
