@@ -53,6 +53,7 @@ std::vector<PhaseNameSummary> summarise_phases(const std::vector<PhaseResult>& p
           break;
         }
         const double j = p.methods[k].it_energy.value;
+        stats.provenance = p.methods[k].provenance;
         stats.min_j = stats.count == 0 ? j : std::min(stats.min_j, j);
         stats.max_j = stats.count == 0 ? j : std::max(stats.max_j, j);
         sum += j;

@@ -30,6 +30,7 @@ struct BetweenPhases {
 /// One method over all the phases of one name (IT energy in joules; kWh and gCO2 scale linearly).
 struct PhaseMethodStats {
   std::string method;
+  Provenance provenance = Provenance::Measured;
   std::size_t count = 0;
   double mean_j = 0.0;
   std::optional<double> sd_j;  ///< sample standard deviation; nullopt for a single phase

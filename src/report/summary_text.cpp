@@ -60,13 +60,13 @@ void render_phases(const RunReport& r, const std::function<void(const std::strin
   const Footprint& f = r.footprint;
   line("");
   line("  per phase (energy with PUE; all phases in --json, --html, `wattprint report`):");
-  line(fmt::format("  {:<20} {:>10}  {:<18} {:<9} {:>12} {:>12}", "phase", "time", "method", "kind", "kWh",
-                   "gCO2e"));
+  line(fmt::format("  {:<20} {:>10}  {:<18} {:<9} {:>20} {:>17}", "phase", "time", "method", "kind",
+                   "kWh (mean ± sd)", "gCO2e"));
   const auto rows = [&](const std::string& label, double seconds, const std::vector<MethodResult>& methods) {
     bool first = true;
     for (const MethodResult& m : methods) {
       if (!m.available) continue;
-      line(fmt::format("  {:<20} {:>10}  {:<18} {:<9} {:>12} {:>12}", first ? label : "",
+      line(fmt::format("  {:<20} {:>10}  {:<18} {:<9} {:>20} {:>17}", first ? label : "",
                        first ? format_duration(seconds) : "", m.name, provenance_name(m.provenance),
                        format_kwh(f.kwh_with_pue(m.it_energy)), format_grams(f.co2_grams(m.it_energy))));
       first = false;
@@ -89,9 +89,10 @@ void render_phases(const RunReport& r, const std::function<void(const std::strin
     for (const PhaseMethodStats& m : name.methods) {
       const std::string sd_kwh = m.sd_j ? " ± " + format_kwh(f.kwh_with_pue(Joules{*m.sd_j})) : "";
       const std::string sd_g = m.sd_j ? " ± " + format_grams(f.co2_grams(Joules{*m.sd_j})) : "";
-      line(fmt::format("  {:<20} {:>10}  {:<18} {:<9} {:>12} {:>12}",
+      line(fmt::format("  {:<20} {:>10}  {:<18} {:<9} {:>20} {:>17}",
                        first ? fmt::format("{} mean (×{})", name.name, name.count) : "",
-                       first ? format_duration(name.mean_duration_s) : "", m.method, "",
+                       first ? format_duration(name.mean_duration_s) : "", m.method,
+                       provenance_name(m.provenance),
                        format_kwh(f.kwh_with_pue(Joules{m.mean_j})) + sd_kwh,
                        format_grams(f.co2_grams(Joules{m.mean_j})) + sd_g));
       first = false;

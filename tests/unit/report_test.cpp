@@ -1,4 +1,4 @@
-// The JSON report contract (schema_version 1) and the text summary.
+// The JSON report contract (schema_version 2) and the text summary.
 #include <gtest/gtest.h>
 
 #include "methods/gpu.hpp"
@@ -54,7 +54,7 @@ RunReport sample_report() {
 
 TEST(JsonReport, HasTheStableKeys) {
   const auto j = to_json(sample_report());
-  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["schema_version"], 2);
   EXPECT_EQ(j["command"].size(), 4U);
   EXPECT_EQ(j["exit_code"], 0);
   EXPECT_EQ(j["started_at"], "2026-11-27T05:44:53Z");
