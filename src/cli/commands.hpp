@@ -17,6 +17,8 @@ Action add_estimate_command(CLI::App& app);
 Action add_sensors_command(CLI::App& app);
 Action add_demo_command(CLI::App& app);
 Action add_idle_command(CLI::App& app);
+/// `wattprint mark [--end] NAME`: a phase mark sent to the run's control socket.
+Action add_mark_command(CLI::App& app);
 
 /// Version string of this build.
 const char* version();
