@@ -23,9 +23,9 @@ struct SampleRow {
   /// energy since the start in joules; nullopt when the sensor gave nothing (failed read, no reading yet).
   std::vector<std::optional<double>> power_w;
   std::vector<std::optional<double>> energy_j;
-  double cpu_share = 0.0;     ///< the command's share of the machine's busy CPU time over the interval (0..1)
-  double cpu_cores = 0.0;     ///< CPU cores the command used over the interval (CPU time ÷ interval)
-  std::string phase;          ///< the innermost open phase, "epoch 3/train 3" style path; empty outside phases
+  double cpu_share = 0.0;  ///< the command's share of the machine's busy CPU time over the interval (0..1)
+  double cpu_cores = 0.0;  ///< CPU cores the command used over the interval (CPU time ÷ interval)
+  std::string phase;       ///< the innermost open phase, "epoch 3/train 3" style path; empty outside phases
 };
 
 class SampleSink {

@@ -130,9 +130,9 @@ std::string describe(const ProcessResult& r) {
          r.out + "\n--- stderr:\n" + r.err;
 }
 
-// The keys every `run` report has (schema_version 1).
+// The keys every `run` report has (schema_version 2).
 void expect_run_report_shape(const json& report, const std::vector<std::string>& command, int exit_code) {
-  EXPECT_EQ(report.value("schema_version", 0), 1);
+  EXPECT_EQ(report.value("schema_version", 0), 2);
   EXPECT_EQ(report.at("command"), json(command));
   EXPECT_EQ(report.at("exit_code"), json(exit_code));
   EXPECT_TRUE(report.at("started_at").is_string());
