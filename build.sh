@@ -16,9 +16,10 @@ JOBS=${JOBS:-$(nproc)}
 BUILD_PACKAGES="build-essential cmake ninja-build pkg-config git libcli11-dev nlohmann-json3-dev libfmt-dev
   libtomlplusplus-dev libfreeipmi-dev libcurl4-openssl-dev"
 # The tests also start a real IPMI simulator (openipmi's ipmi_sim, with a DCMI module built against
-# libopenipmi-dev) and a local HTTPS Redfish server (python3, with a certificate made by openssl).
+# libopenipmi-dev) and a local HTTPS Redfish server (python3, with a certificate made by openssl); the HTML
+# report is checked in headless chromium.
 TEST_PACKAGES="libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy util-linux procps
-  openipmi libopenipmi-dev ipmitool python3 openssl"
+  openipmi libopenipmi-dev ipmitool python3 openssl chromium"
 
 say() { printf '\n== %s\n' "$*" >&2; }
 

@@ -17,6 +17,8 @@ Action add_estimate_command(CLI::App& app);
 Action add_sensors_command(CLI::App& app);
 Action add_demo_command(CLI::App& app);
 Action add_idle_command(CLI::App& app);
+/// `wattprint report RUN.json [--format md|latex|html|csv] [--output FILE]`
+Action add_report_command(CLI::App& app);
 
 /// Version string of this build.
 const char* version();

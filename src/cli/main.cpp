@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   const Action sensors = add_sensors_command(app);
   const Action idle = add_idle_command(app);
   const Action demo = add_demo_command(app);
+  const Action report = add_report_command(app);
   // "wattprint run [OPTIONS] -- COMMAND...": everything after the first "--" is the command, untouched.
   std::vector<std::string> words(argv + 1, argv + argc);
   std::vector<std::string> after_separator;
@@ -95,6 +96,7 @@ int main(int argc, char** argv) {
       if (name == "sensors") return sensors();
       if (name == "idle") return idle();
       if (name == "demo") return demo();
+      if (name == "report") return report();
     }
   } catch (const wattprint::UsageError& e) {
     std::fprintf(stderr, "wattprint: error: %s\n", e.what());
