@@ -16,10 +16,10 @@ JOBS=${JOBS:-$(nproc)}
 BUILD_PACKAGES="build-essential cmake ninja-build pkg-config git libcli11-dev nlohmann-json3-dev libfmt-dev
   libtomlplusplus-dev libfreeipmi-dev libcurl4-openssl-dev"
 # The tests also start a real IPMI simulator (openipmi's ipmi_sim, with a DCMI module built against
-# libopenipmi-dev) and a local HTTPS Redfish server (python3, with a certificate made by openssl). The
-# Python module's tests train a tiny CNN with Debian's python3-torch (CPU).
+# libopenipmi-dev) and a local HTTPS Redfish server (python3, with a certificate made by openssl). The HTML
+# report is checked in headless chromium; the Python tests train a tiny CNN with python3-torch (CPU).
 TEST_PACKAGES="libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy util-linux procps
-  openipmi libopenipmi-dev ipmitool python3 openssl python3-torch"
+  openipmi libopenipmi-dev ipmitool python3 openssl python3-torch chromium"
 
 say() { printf '\n== %s\n' "$*" >&2; }
 

@@ -19,6 +19,8 @@ Action add_demo_command(CLI::App& app);
 Action add_idle_command(CLI::App& app);
 /// `wattprint mark [--end] NAME`: a phase mark sent to the run's control socket.
 Action add_mark_command(CLI::App& app);
+/// `wattprint report RUN.json [--format md|latex|html|csv] [--output FILE]`
+Action add_report_command(CLI::App& app);
 
 /// Version string of this build.
 const char* version();

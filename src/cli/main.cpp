@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   const Action idle = add_idle_command(app);
   const Action demo = add_demo_command(app);
   const Action mark = add_mark_command(app);
+  const Action report = add_report_command(app);
   // "wattprint run [OPTIONS] -- COMMAND...": everything after the first "--" is the command, untouched.
   std::vector<std::string> words(argv + 1, argv + argc);
   std::vector<std::string> after_separator;
@@ -97,6 +98,7 @@ int main(int argc, char** argv) {
       if (name == "idle") return idle();
       if (name == "demo") return demo();
       if (name == "mark") return mark();
+      if (name == "report") return report();
     }
   } catch (const wattprint::UsageError& e) {
     std::fprintf(stderr, "wattprint: error: %s\n", e.what());
