@@ -40,13 +40,16 @@ static int valid_name(const char* name) {
   return length > 0;
 }
 
-/* The connection is still the one this process opened (same process, same socket behind the fd). */
-static int connection_is_ours(void) {
+/* The fd still refers to the socket that was connected (the program may have closed it and reused the
+ * number for something else, which must then be left alone). */
+static int fd_is_the_connection(void) {
   struct stat st;
-  if (connection_fd < 0 || connection_pid != getpid()) return 0;
-  if (fstat(connection_fd, &st) != 0) return 0;
+  if (connection_fd < 0 || fstat(connection_fd, &st) != 0) return 0;
   return S_ISSOCK(st.st_mode) && st.st_dev == connection_dev && st.st_ino == connection_ino;
 }
+
+/* The connection is still the one this process opened (same process, same socket behind the fd). */
+static int connection_is_ours(void) { return connection_pid == getpid() && fd_is_the_connection(); }
 
 static void drop_connection(void) {
   if (connection_fd >= 0 && connection_is_ours()) close(connection_fd);
@@ -58,7 +61,7 @@ static void drop_connection(void) {
 static void before_fork(void) { pthread_mutex_lock(&lock); }
 static void after_fork_in_parent(void) { pthread_mutex_unlock(&lock); }
 static void after_fork_in_child(void) {
-  if (connection_fd >= 0) close(connection_fd); /* the child's copy only */
+  if (fd_is_the_connection()) close(connection_fd); /* the child's copy only */
   connection_fd = -1;
   pthread_mutex_unlock(&lock);
 }
@@ -75,7 +78,7 @@ static int ensure_connected(const char* path) {
   int attempt;
   if (connection_is_ours() && strcmp(connection_path, path) == 0) return 0;
   if (connection_fd >= 0 && connection_pid != getpid()) {
-    close(connection_fd); /* inherited through a fork that bypassed the handlers */
+    if (fd_is_the_connection()) close(connection_fd); /* inherited through a fork without the handlers */
     connection_fd = -1;
   }
   drop_connection();

@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -17,6 +16,7 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -45,10 +45,10 @@ bool socket_path_fits(const std::filesystem::path& dir) {
   return length <= sizeof(sockaddr_un::sun_path);
 }
 
-std::vector<std::filesystem::path> candidate_parents(const std::optional<std::filesystem::path>& parent_dir) {
+std::vector<std::filesystem::path> candidate_parents(std::optional<std::filesystem::path> parent_dir) {
   std::vector<std::filesystem::path> out;
   if (parent_dir) {
-    out.push_back(*parent_dir);
+    out.push_back(std::move(*parent_dir));
   } else {
     for (const char* variable : {"XDG_RUNTIME_DIR", "TMPDIR"}) {
       const char* value = std::getenv(variable);  // NOLINT(concurrency-mt-unsafe): read once at start-up
@@ -251,7 +251,7 @@ void ControlSocketServer::State::serve() noexcept {
 ControlSocketServer::ControlSocketServer(MarkQueue& queue, std::optional<std::filesystem::path> parent_dir)
     : state_(std::make_unique<State>(queue)) {
   std::string errors;
-  for (std::filesystem::path parent : candidate_parents(parent_dir)) {
+  for (const std::filesystem::path& parent : candidate_parents(std::move(parent_dir))) {
     if (!socket_path_fits(parent)) {
       errors += fmt::format("{}{}: too long for a socket path", errors.empty() ? "" : "; ", parent.string());
       continue;

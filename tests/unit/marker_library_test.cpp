@@ -1,7 +1,10 @@
 // The shared C marker library as an FFI would use it: dlopen of the built libwattprint_marker.so.1, its
 // symbols resolved by name, marks sent into a control socket server of the test.
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -148,6 +152,50 @@ TEST_F(MarkerLibrary, ChildAfterForkSendsOnItsOwnConnection) {
   EXPECT_EQ(parent_marks, 2);
   EXPECT_EQ(child_marks, 2);
   EXPECT_EQ(server.malformed_lines(), 0U);
+}
+
+/// The fds of this process that are connected Unix sockets without a name of their own (client ends).
+std::set<int> client_socket_fds() {
+  std::set<int> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::stoi(entry.path().filename().string());
+    sockaddr_un address{};
+    socklen_t length = sizeof(address);
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast)
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) continue;
+    if (address.sun_family == AF_UNIX && length == sizeof(sa_family_t)) out.insert(fd);
+  }
+  return out;
+}
+
+TEST_F(MarkerLibrary, AnFdClosedAndReusedByTheProgramIsLeftAlone) {
+  MarkQueue queue;
+  ControlSocketServer server(queue);
+  server.start();
+  ASSERT_EQ(::setenv(kControlSocketVariable, server.path().c_str(), 1), 0);
+  const std::set<int> before = client_socket_fds();
+  ASSERT_EQ(begin_("a"), 0);
+  std::vector<int> opened;
+  for (const int fd : client_socket_fds()) {
+    if (before.count(fd) == 0) opened.push_back(fd);
+  }
+  ASSERT_EQ(opened.size(), 1U);
+  // The program closes every fd it does not know (as daemons do) and opens a file that gets the number.
+  testing::TestDir dir;
+  const std::filesystem::path file = dir.path() / "data";
+  ASSERT_EQ(::close(opened[0]), 0);
+  const int reused = ::open(file.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  ASSERT_GE(reused, 0);
+  if (reused != opened[0]) {
+    ASSERT_EQ(::dup2(reused, opened[0]), opened[0]);
+    ::close(reused);
+  }
+  EXPECT_EQ(end_("a"), 0);  // on a fresh connection, not into the file
+  server.stop(5s);
+  EXPECT_EQ(queue.drain().size(), 2U);
+  EXPECT_EQ(std::filesystem::file_size(file), 0U);
+  EXPECT_EQ(::fcntl(opened[0], F_GETFD), FD_CLOEXEC);  // still open: the library did not close it
+  ::close(opened[0]);
 }
 
 TEST_F(MarkerLibrary, RunEndedGivesAnErrorThenANewRunWorks) {
