@@ -92,9 +92,10 @@ case "${1:-}" in
   demo)
     install_packages $BUILD_PACKAGES
     configure_and_build "$BUILD_DIR" -DWATTPRINT_BUILD_TESTS=OFF -DWATTPRINT_BUILD_BENCH=OFF
-    say "wattprint run on the built-in demo (3 s of busy threads)"
-    "$BUILD_DIR/src/wattprint" run --pue 1.65 --country FR --json "$BUILD_DIR/demo-report.json" -- \
-      "$BUILD_DIR/src/wattprint" demo --seconds 3
+    say "wattprint run on the built-in demo (3 epochs of busy threads, 6 s)"
+    "$BUILD_DIR/src/wattprint" run --pue 1.65 --country FR --mark-regex 'Epoch (\d+)' \
+      --json "$BUILD_DIR/demo-report.json" --html "$BUILD_DIR/demo-report.html" --csv "$BUILD_DIR/demo-samples.csv" -- \
+      "$BUILD_DIR/src/wattprint" demo --seconds 6 --epochs 3
     ;;
   build)
     install_packages $BUILD_PACKAGES

@@ -201,7 +201,9 @@ TEST_F(PhasesRun, CsvHasOneRowPerSampleWithPowerEnergyShareAndPhase) {
     const double e = std::stod(energy);
     EXPECT_GE(e, last_energy);  // cumulative
     last_energy = e;
-    if (std::stod(interval) > 0.02) EXPECT_NEAR(std::stod(power), 30.0, 6.0) << line;
+    if (std::stod(interval) > 0.02) {
+      EXPECT_NEAR(std::stod(power), 30.0, 6.0) << line;
+    }
   }
   const double duration = read_json(json_path()).at("duration_s").get<double>();
   // One row per 0.05-s interval (give or take the first and last).
