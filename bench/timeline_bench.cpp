@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "report/json_report.hpp"
+#include "report/report_formats.hpp"
 #include "samples/csv_sample_writer.hpp"
 #include "samples/timeline.hpp"
 
@@ -127,6 +129,59 @@ void BM_MillionRowsToJson(benchmark::State& state) {
   state.counters["json_bytes"] = static_cast<double>(json_bytes);
 }
 BENCHMARK(BM_MillionRowsToJson)->Unit(benchmark::kMillisecond);
+
+// The whole report road for a week-long run: a million rows of 6 series through the downsampler, a report
+// with that timeline and 300 epochs (each with the five methods), to_json, then one rendering (md, latex,
+// html, csv). The bound: under a second.
+void BM_MillionRowsToRenderedReport(benchmark::State& state) {
+  constexpr std::int64_t kRows = 1'000'000;
+  constexpr int kEpochs = 300;
+  const auto format = static_cast<ReportFormat>(state.range(0));
+  const std::vector<SampleSeries> series = make_series(6);
+  SampleRow row = make_row(series.size());
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    TimelineDownsampler downsampler;
+    downsampler.begin(series);
+    for (std::int64_t k = 0; k < kRows; ++k) {
+      fill_row(row, k, 1.0);
+      downsampler.add(row);
+    }
+    downsampler.end();
+    RunReport report;
+    report.command = {"python", "train.py"};
+    report.duration_s = static_cast<double>(kRows);
+    report.footprint.pue = 1.65;
+    report.footprint.carbon_intensity.g_per_kwh = 57.1;
+    report.timeline = downsampler.timeline();
+    const double epoch_s = report.duration_s / kEpochs;
+    for (int e = 0; e < kEpochs; ++e) {
+      PhaseResult phase;
+      phase.phase.name = "epoch";
+      phase.phase.index = e + 1;
+      phase.phase.start_s = e * epoch_s;
+      phase.phase.end_s = (e + 1) * epoch_s;
+      for (const std::string& name : method_names()) {
+        MethodResult m;
+        m.name = name;
+        m.available = true;
+        m.it_energy = Joules{250.0 * epoch_s * (1.0 + 0.01 * (e % 7))};
+        phase.methods.push_back(m);
+        if (e == 0) report.methods.push_back(m);
+      }
+      report.phases.phases.push_back(std::move(phase));
+    }
+    report.phases.summary = summarise_phases(report.phases.phases);
+    const std::string text = render_report(to_json(report), format);
+    benchmark::DoNotOptimize(text.data());
+    bytes = text.size();
+  }
+  state.counters["output_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_MillionRowsToRenderedReport)
+    ->ArgName("format(0=md,1=latex,2=html,3=csv)")
+    ->DenseRange(0, 3)
+    ->Unit(benchmark::kMillisecond);
 
 // Heap in use (glibc's own count of allocated bytes).
 std::int64_t heap_in_use_bytes() { return static_cast<std::int64_t>(::mallinfo2().uordblks); }
