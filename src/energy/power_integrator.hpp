@@ -73,7 +73,7 @@ class PowerIntegrator {
   std::size_t history_next_ = 0;
   std::vector<std::optional<double>> boundary_j_;
   std::vector<std::pair<std::size_t, double>> pending_;  ///< (id, time) of boundaries after the last midpoint
-  [[nodiscard]] double integral_at(double t) const;     ///< from history_; t ≤ last_mid_s_
+  [[nodiscard]] double integral_at(double t) const;      ///< from history_; t ≤ last_mid_s_
 };
 
 }  // namespace wattprint

@@ -11,10 +11,10 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <memory>
 
 #include "phases/phase_mark.hpp"
 

@@ -19,10 +19,10 @@ namespace wattprint {
 struct PhaseMark {
   enum class Kind { Begin, End };
   Kind kind = Kind::Begin;
-  std::string name;  ///< valid_phase_name()
-  SteadyTime at{};   ///< when it happened (CLOCK_MONOTONIC, the same clock in every process of the machine)
-  std::string origin;                ///< "output regex 'Epoch (\d+)'", "control socket (pid 1234)"
-  std::optional<std::int64_t> index; ///< explicit index (a regex's number capture); else counted per name
+  std::string name;    ///< valid_phase_name()
+  SteadyTime at{};     ///< when it happened (CLOCK_MONOTONIC, the same clock in every process of the machine)
+  std::string origin;  ///< "output regex 'Epoch (\d+)'", "control socket (pid 1234)"
+  std::optional<std::int64_t> index;  ///< explicit index (a regex's number capture); else counted per name
 };
 
 /// Phase names: 1 to 64 characters from [A-Za-z0-9_.:/-] (no spaces: they end a word of the protocol).

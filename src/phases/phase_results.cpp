@@ -88,7 +88,8 @@ PhaseResults compute_phase_results(const RunMeasurement& m, const MethodInputs& 
     PhaseResult r;
     r.phase = phase;
     if (phase.start_boundary < m.boundaries.size() && phase.end_boundary < m.boundaries.size()) {
-      r.methods = span_methods(m, inputs, m.boundaries[phase.start_boundary], m.boundaries[phase.end_boundary]);
+      r.methods =
+          span_methods(m, inputs, m.boundaries[phase.start_boundary], m.boundaries[phase.end_boundary]);
     }
     results.phases.push_back(std::move(r));
   }

@@ -48,7 +48,7 @@ struct PhaseNameSummary {
 
 struct PhaseResults {
   std::vector<PhaseResult> phases;
-  std::vector<BetweenPhases> between;  ///< empty when the run has no phase
+  std::vector<BetweenPhases> between;     ///< empty when the run has no phase
   std::vector<PhaseNameSummary> summary;  ///< in order of first appearance
   PhaseMarkCounts marks;
   std::uint64_t malformed_marks = 0;

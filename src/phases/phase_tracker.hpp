@@ -19,7 +19,7 @@ struct Phase {
   double start_s = 0.0;
   double end_s = 0.0;
   bool open = true;
-  std::string ended_by;  ///< "mark", "next" (a begin of the same name), "parent", "run-end"
+  std::string ended_by;            ///< "mark", "next" (a begin of the same name), "parent", "run-end"
   std::size_t start_boundary = 0;  ///< index of its start in boundaries()
   std::size_t end_boundary = 0;    ///< index of its end in boundaries()
   [[nodiscard]] std::string label() const { return name + " " + std::to_string(index); }

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <csignal>
 #include <string_view>
+#include <utility>
 
 namespace wattprint {
 
@@ -76,7 +77,11 @@ SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptio
     }
     if (!replaced) variables.emplace_back(text);
   }
-  for (const auto& [name, value] : options.environment) variables.push_back(name + "=" + value);
+  for (const auto& [name, value] : options.environment) {
+    std::string variable = name;
+    variable.append("=").append(value);
+    variables.push_back(std::move(variable));
+  }
   std::vector<char*> envp;
   envp.reserve(variables.size() + 1);
   for (auto& variable : variables) envp.push_back(variable.data());

@@ -7,12 +7,12 @@
 
 #include <array>
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <stdexcept>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <stdexcept>
 #include <utility>
 
 namespace wattprint {

@@ -1,8 +1,6 @@
 // JSON rendering of a run report; energies in joules and kWh, CO2 in grams.
 #include "report/json_report.hpp"
 
-#include "platform/text_file.hpp"
-
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -11,6 +9,8 @@
 #include <ctime>
 #include <fstream>
 #include <stdexcept>
+
+#include "platform/text_file.hpp"
 
 namespace wattprint {
 
@@ -71,7 +71,6 @@ json span_methods_json(const std::vector<MethodResult>& methods, const Footprint
   return j;
 }
 
-
 void add_phases(json& j, const RunReport& r) {
   const PhaseResults& p = r.phases;
   const Footprint& f = r.footprint;
@@ -80,7 +79,7 @@ void add_phases(json& j, const RunReport& r) {
     std::string path = phase.phase.label();
     for (std::optional<std::size_t> up = phase.phase.parent; up && *up < p.phases.size();
          up = p.phases[*up].phase.parent) {
-      path = p.phases[*up].phase.label() + "/" + path;
+      path.insert(0, p.phases[*up].phase.label() + "/");
     }
     phases.push_back({{"name", phase.phase.name},
                       {"index", phase.phase.index},

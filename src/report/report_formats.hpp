@@ -25,7 +25,8 @@ nlohmann::json read_report_file(const std::filesystem::path& path);
 /// tool version). HTML: one self-contained page (no network) with charts: power over time per component with
 /// phase bands, per-phase bars comparing the five methods (kWh and gCO2), breakdown by component, and the
 /// assumptions table. CSV: one row per (phase or whole run, method) with energy, kWh and gCO2.
-/// Missing optional sections (no phases, no timeline, unavailable methods) are rendered as such, never thrown.
+/// Missing optional sections (no phases, no timeline, unavailable methods) are rendered as such, never
+/// thrown.
 std::string render_report(const nlohmann::json& report, ReportFormat format);
 
 }  // namespace wattprint

@@ -11,8 +11,8 @@
 #include "methods/method_result.hpp"
 #include "phases/phase_results.hpp"
 #include "platform/host_info.hpp"
-#include "sampling/run_sampler.hpp"
 #include "samples/timeline.hpp"
+#include "sampling/run_sampler.hpp"
 #include "sources/sensor.hpp"
 
 namespace wattprint {
@@ -70,7 +70,7 @@ struct RunReport {
   double counter_period_s = 0.0;
   std::optional<MonitorCost> monitor;
   std::vector<std::string> config_files;
-  PhaseResults phases;              ///< per-phase methods, time between phases, statistics
+  PhaseResults phases;               ///< per-phase methods, time between phases, statistics
   std::optional<Timeline> timeline;  ///< power over time, downsampled
 };
 

@@ -92,8 +92,7 @@ void render_phases(const RunReport& r, const std::function<void(const std::strin
       line(fmt::format("  {:<20} {:>10}  {:<18} {:<9} {:>20} {:>17}",
                        first ? fmt::format("{} mean (×{})", name.name, name.count) : "",
                        first ? format_duration(name.mean_duration_s) : "", m.method,
-                       provenance_name(m.provenance),
-                       format_kwh(f.kwh_with_pue(Joules{m.mean_j})) + sd_kwh,
+                       provenance_name(m.provenance), format_kwh(f.kwh_with_pue(Joules{m.mean_j})) + sd_kwh,
                        format_grams(f.co2_grams(Joules{m.mean_j})) + sd_g));
       first = false;
     }

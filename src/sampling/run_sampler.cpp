@@ -54,7 +54,8 @@ RunCheckpoint interpolate(const RunCheckpoint& a, const RunCheckpoint& b, double
   return c;
 }
 
-RunMeasurement span_measurement(const RunMeasurement& run, const RunCheckpoint& from, const RunCheckpoint& to) {
+RunMeasurement span_measurement(const RunMeasurement& run, const RunCheckpoint& from,
+                                const RunCheckpoint& to) {
   RunMeasurement m;
   m.duration_s = std::max(0.0, to.at_s - from.at_s);
   m.tree_cpu_s = std::max(0.0, to.tree_cpu_s - from.tree_cpu_s);
@@ -71,7 +72,9 @@ RunMeasurement span_measurement(const RunMeasurement& run, const RunCheckpoint& 
   for (std::size_t i = 0; i < run.gpus.size(); ++i) {
     GpuEnergy gpu = run.gpus[i];
     // A checkpoint without GPU entries is the run's start: zero.
-    const auto at = [i](const std::vector<Joules>& values) { return i < values.size() ? values[i] : Joules{}; };
+    const auto at = [i](const std::vector<Joules>& values) {
+      return i < values.size() ? values[i] : Joules{};
+    };
     gpu.energy = at(to.gpu_energy) - at(from.gpu_energy);
     gpu.attributed = at(to.gpu_attributed) - at(from.gpu_attributed);
     gpu.sampled_every_5s.reset();  // the 5-s replay is a whole-run figure
@@ -380,8 +383,10 @@ RunMeasurement RunSampler::finish() {
   result_.boundaries = boundaries_;
   if (result_.server) {
     result_.final_checkpoint.server = result_.server->energy;
-    for (std::size_t b = 0; b < result_.boundaries.size() && b < result_.server->boundary_energy_j.size(); ++b) {
-      if (result_.server->boundary_energy_j[b]) result_.boundaries[b].server = Joules{*result_.server->boundary_energy_j[b]};
+    for (std::size_t b = 0; b < result_.boundaries.size() && b < result_.server->boundary_energy_j.size();
+         ++b) {
+      if (result_.server->boundary_energy_j[b])
+        result_.boundaries[b].server = Joules{*result_.server->boundary_energy_j[b]};
     }
   }
   result_.phases = tracker_.phases();

@@ -115,7 +115,8 @@ struct RunMeasurement {
 
 /// The measurement of the span between two checkpoints of `run`, for the methods: energies, CPU time and
 /// duration are the differences; the GPUs' descriptions, the server's origin, peak memory are the run's.
-RunMeasurement span_measurement(const RunMeasurement& run, const RunCheckpoint& from, const RunCheckpoint& to);
+RunMeasurement span_measurement(const RunMeasurement& run, const RunCheckpoint& from,
+                                const RunCheckpoint& to);
 
 /// Reads every counter at least every `counter_period` (wrap safety) and attributes energy to the
 /// tree every `interval`. start() takes the first reading in the caller's thread (right before the

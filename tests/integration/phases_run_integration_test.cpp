@@ -4,13 +4,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -33,7 +33,7 @@ class PhasesRun : public ::testing::Test {
   ProcessResult run(const FakePowercapTree& tree, std::vector<std::string> options, const std::string& script,
                     std::vector<std::string> extra_env = {}) const {
     SpawnOptions o;
-    o.args = {"run", "--sysfs-root", tree.sysfs_root().string(), "--json", json_path().string(),
+    o.args = {"run",        "--sysfs-root", tree.sysfs_root().string(), "--json", json_path().string(),
               "--interval", "0.05"};
     o.args.insert(o.args.end(), options.begin(), options.end());
     o.args.insert(o.args.end(), {"--", "/bin/sh", "-c", script});
@@ -70,8 +70,8 @@ TEST_F(PhasesRun, MarksFromTheOutputAChildAndAGrandchildInOneRun) {
   std::vector<std::string> paths;
   for (const json& p : phases) paths.push_back(p.at("path").get<std::string>());
   EXPECT_EQ(paths, (std::vector<std::string>{"epoch 1", "epoch 1/train 1", "epoch 1/eval 1", "epoch 2",
-                                             "epoch 2/train 2", "epoch 2/eval 2", "epoch 3", "epoch 3/train 3",
-                                             "epoch 3/eval 3"}));
+                                             "epoch 2/train 2", "epoch 2/eval 2", "epoch 3",
+                                             "epoch 3/train 3", "epoch 3/eval 3"}));
   const double duration = report.at("duration_s").get<double>();
   for (const json& p : phases) {
     const double start = p.at("start_s").get<double>();
@@ -107,10 +107,11 @@ TEST_F(PhasesRun, PhaseEnergyFollowsAPowerStepOfTheServer) {
   write_text_file(meter / "power1_average", "100000000\n");
   const std::string file = (meter / "power1_average").string();
   const std::string script = "\"$WP\" mark cold; sleep 1; echo 300000000 > " + file + ".tmp && mv " + file +
-                             ".tmp " + file + "; \"$WP\" mark --end cold; \"$WP\" mark hot; sleep 1; \"$WP\" mark --end hot";
+                             ".tmp " + file +
+                             "; \"$WP\" mark --end cold; \"$WP\" mark hot; sleep 1; \"$WP\" mark --end hot";
   SpawnOptions o;
-  o.args = {"run", "--sysfs-root", sys.string(), "--server-interval", "0.1", "--idle-watts", "100",
-            "--json", json_path().string(), "--", "/bin/sh", "-c", script};
+  o.args = {"run",    "--sysfs-root",       sys.string(), "--server-interval", "0.1", "--idle-watts", "100",
+            "--json", json_path().string(), "--",         "/bin/sh",           "-c",  script};
   o.home = home_.path();
   o.extra_env = {"WP=" + bin_.string()};
   const ProcessResult r = run_process(bin_, o);
@@ -175,8 +176,8 @@ TEST_F(PhasesRun, CsvHasOneRowPerSampleWithPowerEnergyShareAndPhase) {
   FakePowercapTree tree({FakeZone("intel-rapl:0", "package-0", 30.0)});
   tree.start(std::chrono::milliseconds(5));
   const fs::path csv = home_.path() / "samples.csv";
-  const ProcessResult r =
-      run(tree, {"--csv", csv.string()}, "sleep 0.3; \"$WP\" mark epoch; sleep 0.6; \"$WP\" mark --end epoch");
+  const ProcessResult r = run(tree, {"--csv", csv.string()},
+                              "sleep 0.3; \"$WP\" mark epoch; sleep 0.6; \"$WP\" mark --end epoch");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   std::ifstream in(csv);
   std::string header;

@@ -216,10 +216,9 @@ PhaseResult phase_with(const std::string& name, double start_s, double end_s, do
 }
 
 TEST(PhaseSummary, MeanSampleStandardDeviationMinAndMaxPerNameAndMethod) {
-  const std::vector<PhaseResult> phases{phase_with("epoch", 0, 10, 100.0, true),
-                                        phase_with("eval", 10, 11, 5.0, true),
-                                        phase_with("epoch", 11, 21, 200.0, false),
-                                        phase_with("epoch", 21, 34, 300.0, true)};
+  const std::vector<PhaseResult> phases{
+      phase_with("epoch", 0, 10, 100.0, true), phase_with("eval", 10, 11, 5.0, true),
+      phase_with("epoch", 11, 21, 200.0, false), phase_with("epoch", 21, 34, 300.0, true)};
   const auto summary = summarise_phases(phases);
   ASSERT_EQ(summary.size(), 2U);
   EXPECT_EQ(summary[0].name, "epoch");

@@ -94,7 +94,8 @@ std::string golden_path(const std::string& name) { return std::string(WATTPRINT_
 
 void expect_golden(const std::string& name, const std::string& actual) {
   const std::string path = golden_path(name);
-  if (const char* update = std::getenv("WATTPRINT_UPDATE_GOLDEN"); update != nullptr && std::string(update) == "1") {
+  if (const char* update = std::getenv("WATTPRINT_UPDATE_GOLDEN");
+      update != nullptr && std::string(update) == "1") {
     std::ofstream(path) << actual;
   }
   std::ifstream in(path);
@@ -138,7 +139,8 @@ TEST(SummaryGolden, PhaseNumbersAreTheMethodsOverEachSpan) {
   EXPECT_FALSE(j["phase_summary"]["epoch"].contains("gpu"));
   // Time outside epochs: [0, 5], [33, 35], [66, 70], [95, 100] = 16 s at 250 W.
   double between_j = 0.0;
-  for (const auto& gap : j["between_phases"]) between_j += gap["methods"]["server"]["it_energy_j"].get<double>();
+  for (const auto& gap : j["between_phases"])
+    between_j += gap["methods"]["server"]["it_energy_j"].get<double>();
   EXPECT_EQ(j["between_phases"].size(), 4U);
   EXPECT_NEAR(between_j, 250.0 * 16.0, 1e-6);
 }
