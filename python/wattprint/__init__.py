@@ -111,7 +111,14 @@ def _warn_once(message):
     # Called with the lock held.
     if not _state.warned:
         _state.warned = True
-        warnings.warn(message, RuntimeWarning, stacklevel=_program_stacklevel())
+        try:
+            warnings.warn(message, RuntimeWarning, stacklevel=_program_stacklevel())
+        except Exception:  # noqa: BLE001 - `python -W error` or pytest's filterwarnings=error
+            # Warnings turned into errors must not stop the training: say it on stderr instead.
+            try:
+                sys.stderr.write(message + "\n")
+            except Exception:  # noqa: BLE001
+                pass
 
 
 def _connect(path):

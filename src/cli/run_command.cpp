@@ -297,6 +297,11 @@ int execute(const RunFlags& flags) {
     warn(report, fmt::format("{} phase marks over the limit of {} per run were dropped",
                              report.phases.marks.dropped, MarkQueue::kMaxMarks));
   }
+  if (report.phases.phase_count > kMaxListedPhases) {
+    warn(report, fmt::format("{} phases: the report lists the first {} one by one; the statistics per phase "
+                             "name cover them all",
+                             report.phases.phase_count, kMaxListedPhases));
+  }
   if (report.phases.marks.unmatched_ends > 0) {
     warn(report, fmt::format("{} phase end mark(s) had no open phase of that name and were ignored",
                              report.phases.marks.unmatched_ends));

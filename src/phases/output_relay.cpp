@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -183,6 +184,9 @@ struct OutputRelay::State {
   pthread_t thread{};
   bool opened = false;
   bool running = false;
+  /// wattprint's stdout and stderr are the same file or terminal (`> log 2>&1`, a terminal): the command gets
+  /// one pipe or terminal for both, so that its output keeps its order.
+  bool one_channel = false;
   std::mutex mutex;
   std::optional<std::chrono::steady_clock::time_point> deadline;  ///< set by finish(); guarded by mutex
 
@@ -370,7 +374,13 @@ RelayChildEnds OutputRelay::open() {
   if (state.opened) throw std::logic_error("OutputRelay::open called twice");
   state.opened = true;
   try {
-    for (auto& stream : state.streams) {
+    struct stat out {};
+    struct stat err {};
+    state.one_channel = ::fstat(state.streams[0].real_fd, &out) == 0 &&
+                        ::fstat(state.streams[1].real_fd, &err) == 0 && out.st_dev == err.st_dev &&
+                        out.st_ino == err.st_ino && out.st_rdev == err.st_rdev;
+    for (std::size_t i = 0; i < (state.one_channel ? 1U : state.streams.size()); ++i) {
+      auto& stream = state.streams[i];
       if (::isatty(stream.real_fd) == 1) {
         State::open_terminal(stream);
       } else {
@@ -385,6 +395,7 @@ RelayChildEnds OutputRelay::open() {
     state.close_all();
     throw;
   }
+  if (state.one_channel) return {state.streams[0].child_fd, state.streams[0].child_fd};
   return {state.streams[0].child_fd, state.streams[1].child_fd};
 }
 
@@ -395,7 +406,7 @@ void OutputRelay::start() {
   }
   for (auto& stream : state.streams) {
     close_fd(stream.child_fd);  // the command holds its own copies now: its exit ends the streams
-    stream.open = true;
+    stream.open = stream.parent_fd >= 0;
   }
   // The thread starts with every signal blocked: signals go to the main thread, and a SIGPIPE from a
   // write to a closed pipe stays pending in this thread while write() returns EPIPE.

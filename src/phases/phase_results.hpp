@@ -47,12 +47,20 @@ struct PhaseNameSummary {
 };
 
 struct PhaseResults {
-  std::vector<PhaseResult> phases;
-  std::vector<BetweenPhases> between;     ///< empty when the run has no phase
-  std::vector<PhaseNameSummary> summary;  ///< in order of first appearance
+  std::vector<PhaseResult> phases;     ///< the first kMaxListedPhases phases
+  std::size_t phase_count = 0;         ///< every phase of the run
+  std::vector<BetweenPhases> between;  ///< the first kMaxListedPhases spans; empty when the run has no phase
+  std::size_t gap_count = 0;           ///< every span between phases
+  double outside_s = 0.0;              ///< their total time
+  std::vector<MethodResult> outside_total;  ///< the methods over all of them, added up
+  std::vector<PhaseNameSummary> summary;    ///< in order of first appearance
   PhaseMarkCounts marks;
   std::uint64_t malformed_marks = 0;
 };
+
+/// The results keep, and the JSON report and the HTML list, at most this many phases (and spans between them)
+/// one by one; the statistics (phase_summary) cover every phase.
+inline constexpr std::size_t kMaxListedPhases = 10'000;
 
 /// Spans under this are not reported as time between phases.
 inline constexpr double kMinGapS = 0.001;

@@ -28,6 +28,10 @@ void PhaseTracker::close_from(std::size_t from, double at_s, const std::string& 
 void PhaseTracker::begin(const std::string& name, double at_s, std::optional<std::int64_t> index) {
   for (std::size_t i = open_.size(); i-- > 0;) {
     if (phases_[open_[i]].name == name) {
+      if (index && phases_[open_[i]].index == *index) {
+        ++repeated_begins_;
+        return;
+      }
       close_from(i, at_s, "next");
       break;
     }

@@ -29,6 +29,8 @@ struct Phase {
 /// then opens a new one inside the innermost open phase; end(name) closes the innermost open phase of that
 /// name and everything nested inside it; an end with no open phase of that name is counted and ignored.
 /// Every begin and end creates a boundary: a moment whose cumulative measurements the sampler records.
+/// A begin whose explicit index is the index of the open phase of that name continues it (a progress bar
+/// redrawing "Epoch 3: 40%" over and over with '\r' is one epoch, not one per redraw).
 /// Times must not go backwards (earlier times are raised to the last one).
 class PhaseTracker {
  public:
@@ -47,6 +49,7 @@ class PhaseTracker {
   [[nodiscard]] std::string current_path() const;
   [[nodiscard]] std::uint64_t unmatched_ends() const { return unmatched_ends_; }
   [[nodiscard]] std::uint64_t ignored_begins() const { return ignored_begins_; }
+  [[nodiscard]] std::uint64_t repeated_begins() const { return repeated_begins_; }
 
  private:
   std::size_t boundary(double at_s);
@@ -60,6 +63,7 @@ class PhaseTracker {
   double last_s_ = 0.0;
   std::uint64_t unmatched_ends_ = 0;
   std::uint64_t ignored_begins_ = 0;
+  std::uint64_t repeated_begins_ = 0;
 };
 
 }  // namespace wattprint

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -75,7 +76,9 @@ void add_phases(json& j, const RunReport& r) {
   const PhaseResults& p = r.phases;
   const Footprint& f = r.footprint;
   json phases = json::array();
-  for (const PhaseResult& phase : p.phases) {
+  const std::size_t listed = std::min(p.phases.size(), kMaxListedPhases);
+  for (std::size_t k = 0; k < listed; ++k) {
+    const PhaseResult& phase = p.phases[k];
     std::string path = phase.phase.label();
     for (std::optional<std::size_t> up = phase.phase.parent; up && *up < p.phases.size();
          up = p.phases[*up].phase.parent) {
@@ -95,7 +98,8 @@ void add_phases(json& j, const RunReport& r) {
   }
   j["phases"] = std::move(phases);
   json between = json::array();
-  for (const BetweenPhases& gap : p.between) {
+  for (std::size_t k = 0; k < std::min(p.between.size(), kMaxListedPhases); ++k) {
+    const BetweenPhases& gap = p.between[k];
     between.push_back({{"after", gap.after.empty() ? json(nullptr) : json(gap.after)},
                        {"before", gap.before.empty() ? json(nullptr) : json(gap.before)},
                        {"start_s", gap.start_s},
@@ -128,7 +132,10 @@ void add_phases(json& j, const RunReport& r) {
                       {"dropped", p.marks.dropped},
                       {"malformed", p.malformed_marks},
                       {"unmatched_ends", p.marks.unmatched_ends},
-                      {"ignored_begins", p.marks.ignored_begins}};
+                      {"ignored_begins", p.marks.ignored_begins},
+                      {"repeated_begins", p.marks.repeated_begins},
+                      {"phases", std::max(p.phase_count, p.phases.size())},
+                      {"phases_listed", listed}};
 }
 
 }  // namespace

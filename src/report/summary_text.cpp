@@ -97,20 +97,8 @@ void render_phases(const RunReport& r, const std::function<void(const std::strin
       first = false;
     }
   }
-  if (!p.between.empty()) {
-    // Everything outside the top-level phases, added up (start-up, data loading, between epochs).
-    double seconds = 0.0;
-    std::vector<MethodResult> total = p.between.front().methods;
-    for (std::size_t g = 0; g < p.between.size(); ++g) {
-      seconds += p.between[g].end_s - p.between[g].start_s;
-      if (g == 0) continue;
-      for (std::size_t k = 0; k < total.size() && k < p.between[g].methods.size(); ++k) {
-        total[k].available = total[k].available && p.between[g].methods[k].available;
-        total[k].it_energy += p.between[g].methods[k].it_energy;
-      }
-    }
-    rows(fmt::format("outside phases ({})", p.between.size()), seconds, total);
-  }
+  // Everything outside the top-level phases, added up (start-up, data loading, between epochs).
+  if (p.gap_count > 0) rows(fmt::format("outside phases ({})", p.gap_count), p.outside_s, p.outside_total);
 }
 
 }  // namespace

@@ -82,14 +82,21 @@ RunMeasurement span_measurement(const RunMeasurement& run, const RunCheckpoint& 
     m.gpus.push_back(std::move(gpu));
   }
   if (run.server) {
-    ServerEnergy server = *run.server;
-    server.energy.reset();
+    // Field by field: the run's per-boundary energies (one per phase mark) are not the span's.
+    ServerEnergy server;
+    server.family = run.server->family;
+    server.origin = run.server->origin;
+    server.readings = run.server->readings;
+    server.failures = run.server->failures;
+    server.last_error = run.server->last_error;
+    server.min_power = run.server->min_power;
+    server.max_power = run.server->max_power;
+    server.mean_window = run.server->mean_window;
+    server.period = run.server->period;
     if (to.server && (from.server || from.at_s == 0.0)) {
       const double before = from.server ? from.server->value : 0.0;
       server.energy = Joules{std::max(0.0, to.server->value - before)};
     }
-    server.degraded.clear();
-    server.boundary_energy_j.clear();
     m.server = std::move(server);
   }
   return m;
@@ -197,7 +204,6 @@ void RunSampler::attribute(double at_s) {
   pending_dram_ = {};
 
   result_.machine_busy_s += std::max(0.0, busy_delta);
-  emit_row(at_s, cpu_share, std::max(0.0, tree_delta));
   last_tree_cpu_s_ = std::max(last_tree_cpu_s_, usage.cpu_s);
   last_machine_busy_s_ = machine_busy_s;
   have_machine_ticks_ = machine.has_value();
@@ -212,6 +218,8 @@ void RunSampler::attribute(double at_s) {
   }
   recent_next_ = (recent_next_ + 1) % kRecentCheckpoints;
   take_marks(at_s);
+  // After the marks: a row's phase is the one open at the end of its interval.
+  emit_row(at_s, cpu_share, std::max(0.0, tree_delta));
 }
 
 RunCheckpoint RunSampler::checkpoint(double at_s) const {
@@ -396,6 +404,7 @@ RunMeasurement RunSampler::finish() {
   }
   result_.marks.unmatched_ends = tracker_.unmatched_ends();
   result_.marks.ignored_begins = tracker_.ignored_begins();
+  result_.marks.repeated_begins = tracker_.repeated_begins();
   result_.tree_cpu_s = last_tree_cpu_s_;
   result_.peak_tree_rss_bytes = std::max(result_.peak_tree_rss_bytes, tree_.reaped_max_rss_bytes());
   result_.psys = {};

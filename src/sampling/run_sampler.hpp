@@ -85,7 +85,8 @@ struct PhaseMarkCounts {
   std::uint64_t accepted = 0;
   std::uint64_t dropped = 0;
   std::uint64_t unmatched_ends = 0;
-  std::uint64_t ignored_begins = 0;  ///< over PhaseTracker::kMaxPhases
+  std::uint64_t ignored_begins = 0;   ///< over PhaseTracker::kMaxPhases
+  std::uint64_t repeated_begins = 0;  ///< a begin of the open phase's own index (a redrawn progress line)
 };
 
 /// Everything measured during one run. Memory stays constant whatever the run's length.

@@ -197,6 +197,19 @@ class PhaseTest(unittest.TestCase):
 
 
 class FailureTest(unittest.TestCase):
+    def test_warnings_turned_into_errors_do_not_stop_the_program(self):
+        # `python -W error` (or pytest's filterwarnings = error): the warning must not become an exception.
+        import subprocess
+
+        env = dict(os.environ)
+        env.pop(wattprint.CONTROL_SOCKET_VARIABLE, None)
+        code = "import wattprint\nwith wattprint.phase('epoch'):\n    pass\nprint('trained')"
+        done = subprocess.run([sys.executable, "-W", "error", "-c", code], env=env, capture_output=True,
+                              text=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout, "trained\n")
+        self.assertIn("not inside `wattprint run`", done.stderr)
+
     def test_outside_a_run_one_warning_for_many_calls_and_no_error(self):
         with RunEnvironment(None):
             self.assertFalse(wattprint.in_run())

@@ -253,6 +253,26 @@ TEST(OutputRelay, StdoutAndStderrStaySeparate) {
   EXPECT_EQ(relayed.marks[0].name, "epoch");
 }
 
+TEST(OutputRelay, OneFileForStdoutAndStderrKeepsTheirOrder) {
+  // `wattprint run ... > log 2>&1`: wattprint's stdout and stderr are one file; so must the command's be,
+  // or its lines would come out grouped by stream.
+  Pipe both;
+  MarkQueue queue;
+  const SystemClock clock;
+  OutputRelay relay(begin_patterns({"Epoch (\\d+)"}), queue, clock, both.write_fd, both.write_fd);
+  const RelayChildEnds ends = relay.open();
+  EXPECT_EQ(ends.stdout_fd, ends.stderr_fd);
+  Reader reader(both.read_fd);
+  const pid_t pid =
+      spawn_script("for i in 1 2 3; do echo out$i; echo \"Epoch $i\" >&2; done", ends);
+  relay.start();
+  EXPECT_EQ(wait_exit(pid), 0);
+  relay.finish(std::chrono::milliseconds(5000));
+  both.close_write();
+  EXPECT_EQ(reader.join(), "out1\nEpoch 1\nout2\nEpoch 2\nout3\nEpoch 3\n");
+  EXPECT_EQ(queue.drain().size(), 3U);
+}
+
 TEST(OutputRelay, UnbufferedAndMarkTimeIsWhenTheLineWasRead) {
   const TestDir dir;
   const std::string fifo = (dir.path() / "go").string();

@@ -66,6 +66,23 @@ TEST(PhaseTracker, EndsWithoutAnOpenPhaseAreCountedAndTimeNeverGoesBack) {
   EXPECT_DOUBLE_EQ(t.phases()[0].end_s, 2.0);
 }
 
+TEST(PhaseTracker, ABeginWithTheOpenPhasesOwnIndexContinuesIt) {
+  // A progress bar redrawn with '\r': "Epoch 1: 0%", "Epoch 1: 25%", ... then "Epoch 2: 0%".
+  PhaseTracker t;
+  for (int k = 0; k < 5; ++k) t.begin("epoch", 0.1 * k, 1);
+  for (int k = 0; k < 5; ++k) t.begin("epoch", 1.0 + 0.1 * k, 2);
+  t.finish(2.0);
+  ASSERT_EQ(t.phases().size(), 2U);
+  EXPECT_DOUBLE_EQ(t.phases()[0].start_s, 0.0);
+  EXPECT_DOUBLE_EQ(t.phases()[0].end_s, 1.0);
+  EXPECT_EQ(t.repeated_begins(), 8U);
+  // Without an index (wattprint mark epoch), every begin is a new phase.
+  PhaseTracker u;
+  u.begin("epoch", 0.0);
+  u.begin("epoch", 1.0);
+  EXPECT_EQ(u.phases().size(), 2U);
+}
+
 TEST(PowerIntegratorBoundaries, CumulativeEnergyAtAnyMomentFollowsTheCurve) {
   // Instantaneous readings: 100 W at 0..3 s, 300 W at 5..8 s (the curve ramps from 100 to 300 W over 3..5 s).
   PowerIntegrator p;
