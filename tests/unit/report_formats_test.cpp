@@ -287,11 +287,19 @@ TEST(RenderTest, MissingSectionsAreRenderedNotThrown) {
 
 std::vector<std::string> attribute_values(const std::string& html, const std::string& element,
                                           const std::string& attribute) {
+  // A plain scan: std::regex recurses once per character and overflows the stack on a long `points`
+  // attribute under AddressSanitizer.
   std::vector<std::string> values;
-  const std::regex pattern("<" + element + "\\b[^>]*\\s" + attribute + "=\"([^\"]*)\"");
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), pattern); it != std::sregex_iterator();
-       ++it) {
-    values.push_back((*it)[1].str());
+  const std::string open = "<" + element;
+  const std::string key = " " + attribute + "=\"";
+  for (std::size_t at = html.find(open); at != std::string::npos; at = html.find(open, at + 1)) {
+    const char next = at + open.size() < html.size() ? html[at + open.size()] : '>';
+    if (next != ' ' && next != '>' && next != '/' && next != '\n') continue;  // <polyline vs <polylines
+    const std::size_t tag_end = html.find('>', at);
+    const std::size_t value = html.find(key, at);
+    if (value == std::string::npos || value > tag_end) continue;
+    const std::size_t begin = value + key.size();
+    values.push_back(html.substr(begin, html.find('"', begin) - begin));
   }
   return values;
 }
