@@ -47,8 +47,8 @@ std::string render_latex(const View& v) {
   line("    \\midrule");
   for (const MethodRow& m : v.run.methods) {
     if (!m.available) {
-      line(fmt::format("    {} & \\multicolumn{{4}}{{p{{10cm}}}}{{unavailable: {}}} \\\\",
-                       latex_escape(m.name), latex_escape(m.reason)));
+      line(fmt::format("    {} & \\multicolumn{{4}}{{l}}{{unavailable (see below)}} \\\\",
+                       latex_escape(m.name)));
       continue;
     }
     line(fmt::format("    {} & {} & {} & {} & {} \\\\", latex_escape(m.name), latex_escape(m.kind),
@@ -58,6 +58,16 @@ std::string render_latex(const View& v) {
   line("    \\bottomrule");
   line("  \\end{tabular}");
   line("\\end{table}");
+  std::string reasons;
+  for (const MethodRow& m : v.run.methods) {
+    if (m.available) continue;
+    reasons += fmt::format("{}\\textit{{{}}}: {}", reasons.empty() ? "" : "; ", latex_escape(m.name),
+                           latex_escape(m.reason));
+  }
+  if (!reasons.empty()) {
+    line("");
+    line("\\noindent Methods not computed on this machine: " + reasons + ".");
+  }
   if (!v.summary.empty()) {
     line("");
     line("\\begin{table}[htbp]");

@@ -32,13 +32,23 @@ std::string render_markdown(const View& v) {
   line("| --- | --- | ---: | ---: | ---: |");
   for (const MethodRow& m : v.run.methods) {
     if (!m.available) {
-      line(fmt::format("| {} | unavailable: {} | – | – | – |", markdown_cell(m.name),
-                       markdown_cell(m.reason)));
+      line(fmt::format("| {} | unavailable (see below) | – | – | – |", markdown_cell(m.name)));
       continue;
     }
     line(fmt::format("| {} | {} | {} | {} | {} |", markdown_cell(m.name), markdown_cell(m.kind),
                      m.it_energy_j ? kwh(*m.it_energy_j) : "–", or_dash(m.energy_kwh, format_kwh_value),
                      or_dash(m.co2_g, format_grams_value)));
+  }
+  bool reasons_header = false;
+  for (const MethodRow& m : v.run.methods) {
+    if (m.available) continue;
+    if (!reasons_header) {
+      line("");
+      line("Methods not computed on this machine:");
+      line("");
+      reasons_header = true;
+    }
+    line(fmt::format("- `{}`: {}", m.name, markdown_cell(m.reason)));
   }
   if (!v.summary.empty()) {
     line("");
