@@ -263,8 +263,7 @@ TEST(OutputRelay, OneFileForStdoutAndStderrKeepsTheirOrder) {
   const RelayChildEnds ends = relay.open();
   EXPECT_EQ(ends.stdout_fd, ends.stderr_fd);
   Reader reader(both.read_fd);
-  const pid_t pid =
-      spawn_script("for i in 1 2 3; do echo out$i; echo \"Epoch $i\" >&2; done", ends);
+  const pid_t pid = spawn_script("for i in 1 2 3; do echo out$i; echo \"Epoch $i\" >&2; done", ends);
   relay.start();
   EXPECT_EQ(wait_exit(pid), 0);
   relay.finish(std::chrono::milliseconds(5000));
