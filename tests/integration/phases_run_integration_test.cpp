@@ -81,7 +81,9 @@ TEST_F(PhasesRun, MarksFromTheOutputAChildAndAGrandchildInOneRun) {
     EXPECT_LE(end, duration + 1e-9);
     if (p.at("name") == "train") {
       EXPECT_EQ(p.at("ended_by"), "mark");
-      EXPECT_NEAR(end - start, 0.3, 0.25) << p.dump();
+      // sleep 0.3 plus the start-up of the `wattprint mark --end` process (longer under sanitizers)
+      EXPECT_GE(end - start, 0.29) << p.dump();
+      EXPECT_LT(end - start, 1.5) << p.dump();
     }
     // The package's 40 W over the phase, measured: the process method needs the command's CPU share, so
     // the whole-machine package energy is checked through the estimate-free path: energy ∝ duration.
@@ -98,17 +100,21 @@ TEST_F(PhasesRun, MarksFromTheOutputAChildAndAGrandchildInOneRun) {
 }
 
 TEST_F(PhasesRun, PhaseEnergyFollowsAPowerStepOfTheServer) {
-  // The server's ACPI power meter reads 100 W, then 300 W from the moment the command marks "hot" (it sets
-  // the meter itself just before): each phase's server energy is its power × its duration.
+  // The server's ACPI power meter reads 100 W during "cold" and 300 W during "hot" (the command sets it in
+  // between): each phase's server energy is its power × its duration.
   const fs::path sys = home_.path() / "sys";
   const fs::path meter = sys / "class/hwmon/hwmon2";
   write_text_file(meter / "name", "power_meter\n");
   write_text_file(meter / "power1_average_interval", "100\n");
   write_text_file(meter / "power1_average", "100000000\n");
   const std::string file = (meter / "power1_average").string();
-  const std::string script = "\"$WP\" mark cold; sleep 1; echo 300000000 > " + file + ".tmp && mv " + file +
-                             ".tmp " + file +
-                             "; \"$WP\" mark --end cold; \"$WP\" mark hot; sleep 1; \"$WP\" mark --end hot";
+  // The meter changes half a second after the end of "cold" and half a second before the start of "hot":
+  // the interpolation between two readings around the step (sparser under load or sanitizers) stays in the
+  // time between the phases, whatever the marks' own latency.
+  const std::string script =
+      "\"$WP\" mark cold; sleep 1; \"$WP\" mark --end cold; sleep 0.5; echo 300000000 > " + file +
+      ".tmp && mv " + file + ".tmp " + file +
+      "; sleep 0.5; \"$WP\" mark hot; sleep 1; \"$WP\" mark --end hot";
   SpawnOptions o;
   o.args = {"run",    "--sysfs-root",       sys.string(), "--server-interval", "0.1", "--idle-watts", "100",
             "--json", json_path().string(), "--",         "/bin/sh",           "-c",  script};
@@ -206,10 +212,14 @@ TEST_F(PhasesRun, CsvHasOneRowPerSampleWithPowerEnergyShareAndPhase) {
       EXPECT_NEAR(std::stod(power), 30.0, 6.0) << line;
     }
   }
-  const double duration = read_json(json_path()).at("duration_s").get<double>();
-  // One row per 0.05-s interval (give or take the first and last).
+  const json report = read_json(json_path());
+  const double duration = report.at("duration_s").get<double>();
+  // One row per 0.05-s interval (give or take the first and last), and as many in the epoch as it lasted
+  // (0.6 s plus the latency of `wattprint mark --end`, longer under sanitizers).
   EXPECT_NEAR(static_cast<double>(rows), duration / 0.05, 3.0);
-  EXPECT_NEAR(static_cast<double>(in_epoch), 0.6 / 0.05, 4.0);
+  ASSERT_EQ(report.at("phases").size(), 1U);
+  EXPECT_NEAR(static_cast<double>(in_epoch), report.at("phases")[0].at("duration_s").get<double>() / 0.05,
+              2.0);
   EXPECT_NE(r.err.find("samples written to"), std::string::npos);
 }
 
