@@ -30,8 +30,8 @@ namespace wattprint {
 
 namespace {
 
-constexpr std::size_t kReadChunkBytes = 64 * 1024;
-constexpr std::size_t kMaxLineBytes = 64 * 1024;
+constexpr std::size_t kReadChunkBytes = std::size_t{64} * 1024;
+constexpr std::size_t kMaxLineBytes = std::size_t{64} * 1024;
 // libstdc++'s std::regex matches by recursion, about one frame chain per character for patterns such as
 // '.*' or '(a|b)*': a 64 KiB line needs tens of MiB of stack (hundreds under AddressSanitizer). The relay
 // thread gets a large stack (address space only; pages are used as touched), smaller ones as fallbacks.
@@ -305,10 +305,9 @@ struct OutputRelay::State {
       stream.last_read_at = at;
       forward(stream, buffer.data(), static_cast<std::size_t>(size));
       scan(stream, buffer.data(), static_cast<std::size_t>(size), at);
-    } else if (size == 0) {
+    } else if (size == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      // 0: end of file; EIO: every slave side of the terminal is closed (its end of file)
       stream.open = false;
-    } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
-      stream.open = false;  // EIO: every slave side of the terminal is closed (its end of file)
     }
   }
 

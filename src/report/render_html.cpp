@@ -103,8 +103,8 @@ std::string y_axis(const Plot& plot, const std::vector<double>& ticks, const std
   std::string out = "<g class=\"axis\">\n";
   for (const double tick : ticks) {
     const double y = plot.y(tick);
-    out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#dddddd\"/>", num(kLeft),
-                       num(y), num(kWidth - kRight), num(y));
+    out += fmt::format(R"(<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#dddddd"/>)", num(kLeft), num(y),
+                       num(kWidth - kRight), num(y));
     out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#333\">{}</text>\n",
                        num(kLeft - 6), num(y + 4), tick_label(tick));
   }
@@ -119,7 +119,7 @@ std::string y_axis(const Plot& plot, const std::vector<double>& ticks, const std
 std::string legend(const std::vector<std::pair<std::string, std::string>>& entries) {
   std::string out = "<ul class=\"legend\">";
   for (const auto& [label, colour] : entries) {
-    out += fmt::format("<li><span class=\"swatch\" style=\"background:{}\"></span>{}</li>", colour,
+    out += fmt::format(R"(<li><span class="swatch" style="background:{}"></span>{}</li>)", colour,
                        html_escape(label));
   }
   return out + "</ul>\n";
@@ -214,7 +214,7 @@ std::string power_chart(const View& v) {
   const double unit = minutes ? 60.0 : 1.0;
   for (const double tick : nice_ticks(x_end / unit)) {
     if (tick * unit > x_end * (1.0 + 1e-9)) break;
-    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#333\">{}</text>",
+    out += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle" fill="#333">{}</text>)",
                        num(x(tick * unit)), num(plot.base() + 16), tick_label(tick));
   }
   out += fmt::format(
@@ -519,7 +519,7 @@ std::string render_html(const View& v) {
       "<th>kind</th><th class=\"num\">IT energy (kWh)</th><th class=\"num\">with PUE (kWh)</th><th "
       "class=\"num\">gCO2e</th></tr></thead>\n<tbody>\n";
   for (const MethodRow& m : v.run.methods) {
-    const std::string name = fmt::format("<span class=\"swatch\" style=\"background:{}\"></span>{}",
+    const std::string name = fmt::format(R"(<span class="swatch" style="background:{}"></span>{})",
                                          method_colour(m.name), html_escape(m.name));
     if (!m.available) {
       out += fmt::format("<tr class=\"unavailable\"><td>{}</td><td colspan=\"4\">unavailable: {}</td></tr>\n",

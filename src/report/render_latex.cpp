@@ -43,11 +43,11 @@ std::string render_latex(const View& v) {
   line("  \\label{tab:wattprint-methods}");
   line("  \\begin{tabular}{llrrr}");
   line("    \\toprule");
-  line("    Method & Kind & IT energy (kWh) & Energy with PUE (kWh) & gCO\\textsubscript{2}e \\\\");
+  line(R"(    Method & Kind & IT energy (kWh) & Energy with PUE (kWh) & gCO\textsubscript{2}e \\)");
   line("    \\midrule");
   for (const MethodRow& m : v.run.methods) {
     if (!m.available) {
-      line(fmt::format("    {} & \\multicolumn{{4}}{{l}}{{unavailable (see below)}} \\\\",
+      line(fmt::format(R"(    {} & \multicolumn{{4}}{{l}}{{unavailable (see below)}} \\)",
                        latex_escape(m.name)));
       continue;
     }
@@ -79,7 +79,7 @@ std::string render_latex(const View& v) {
     line("  \\label{tab:wattprint-phases}");
     line("  \\begin{tabular}{llrrrr}");
     line("    \\toprule");
-    line("    Phase & Method & $n$ & Mean duration & Mean kWh & Mean gCO\\textsubscript{2}e \\\\");
+    line(R"(    Phase & Method & $n$ & Mean duration & Mean kWh & Mean gCO\textsubscript{2}e \\)");
     line("    \\midrule");
     std::string previous;
     for (const SummaryRow& s : v.summary) {

@@ -280,7 +280,8 @@ View make_view(const json& report) {
       } else if (before.empty()) {
         span.name = "after " + after;
       } else {
-        span.name = "between " + after + " and " + before;
+        span.name = "between ";
+        span.name.append(after).append(" and ").append(before);
       }
       span.label = span.name;
       span.path = span.name;
