@@ -92,10 +92,20 @@ case "${1:-}" in
   demo)
     install_packages $BUILD_PACKAGES
     configure_and_build "$BUILD_DIR" -DWATTPRINT_BUILD_TESTS=OFF -DWATTPRINT_BUILD_BENCH=OFF
+    # The demo keeps its own run history, so that its two runs are IDs 1 and 2 whatever ran before.
+    demo_store="$BUILD_DIR/demo-runs.db"
+    rm -f "$demo_store" "$demo_store-wal" "$demo_store-shm"
     say "wattprint run on the built-in demo (3 epochs of busy threads, 6 s)"
     "$BUILD_DIR/src/wattprint" run --pue 1.65 --country FR --mark-regex 'Epoch (\d+)' \
+      --store "$demo_store" --tag threads=2 \
       --json "$BUILD_DIR/demo-report.json" --html "$BUILD_DIR/demo-report.html" --csv "$BUILD_DIR/demo-samples.csv" -- \
-      "$BUILD_DIR/src/wattprint" demo --seconds 6 --epochs 3
+      "$BUILD_DIR/src/wattprint" demo --seconds 6 --epochs 3 --threads 2
+    say "the same demo on 1 thread, then both side by side (wattprint compare)"
+    "$BUILD_DIR/src/wattprint" run --pue 1.65 --country FR --mark-regex 'Epoch (\d+)' \
+      --store "$demo_store" --tag threads=1 -- "$BUILD_DIR/src/wattprint" demo --seconds 6 --epochs 3 --threads 1 \
+      2>/dev/null
+    "$BUILD_DIR/src/wattprint" runs --store "$demo_store"
+    "$BUILD_DIR/src/wattprint" compare 1 2 --by epoch --store "$demo_store" --html "$BUILD_DIR/demo-compare.html"
     ;;
   build)
     install_packages $BUILD_PACKAGES

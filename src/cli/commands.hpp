@@ -21,6 +21,12 @@ Action add_idle_command(CLI::App& app);
 Action add_mark_command(CLI::App& app);
 /// `wattprint report RUN.json [--format md|latex|html|csv] [--output FILE]`
 Action add_report_command(CLI::App& app);
+/// The run history (history_commands.cpp): `runs`, `show ID`, `compare ID...`, `export`, `import FILE...`.
+Action add_runs_command(CLI::App& app);
+Action add_show_command(CLI::App& app);
+Action add_compare_command(CLI::App& app);
+Action add_export_command(CLI::App& app);
+Action add_import_command(CLI::App& app);
 
 /// Version string of this build.
 const char* version();

@@ -60,6 +60,11 @@ int main(int argc, char** argv) {
   const Action demo = add_demo_command(app);
   const Action mark = add_mark_command(app);
   const Action report = add_report_command(app);
+  const Action runs = add_runs_command(app);
+  const Action show = add_show_command(app);
+  const Action compare = add_compare_command(app);
+  const Action export_runs = add_export_command(app);
+  const Action import_runs = add_import_command(app);
   // "wattprint run [OPTIONS] -- COMMAND...": everything after the first "--" is the command, untouched.
   std::vector<std::string> words(argv + 1, argv + argc);
   std::vector<std::string> after_separator;
@@ -99,6 +104,11 @@ int main(int argc, char** argv) {
       if (name == "demo") return demo();
       if (name == "mark") return mark();
       if (name == "report") return report();
+      if (name == "runs") return runs();
+      if (name == "show") return show();
+      if (name == "compare") return compare();
+      if (name == "export") return export_runs();
+      if (name == "import") return import_runs();
     }
   } catch (const wattprint::UsageError& e) {
     std::fprintf(stderr, "wattprint: error: %s\n", e.what());

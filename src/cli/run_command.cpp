@@ -18,6 +18,7 @@
 #include "cli/commands.hpp"
 #include "cli/measurement_sources.hpp"
 #include "cli/options.hpp"
+#include "cli/run_history.hpp"
 #include "core/error.hpp"
 #include "idle/idle_baseline.hpp"
 #include "methods/all_methods.hpp"
@@ -32,6 +33,7 @@
 #include "report/summary_text.hpp"
 #include "samples/csv_sample_writer.hpp"
 #include "samples/timeline.hpp"
+#include "store/run_store.hpp"
 
 namespace wattprint::cli {
 
@@ -51,6 +53,9 @@ struct RunFlags {
   std::vector<std::string> mark_end_regex;
   std::optional<std::string> csv_path;
   std::optional<std::string> html_path;
+  std::optional<std::string> store;
+  bool no_store = false;
+  std::vector<std::string> tags;
   std::vector<std::string> command;
 };
 
@@ -147,6 +152,12 @@ int execute(const RunFlags& flags) {
     patterns.push_back(parse_mark_pattern("--mark-regex", value, PhaseMark::Kind::Begin));
   for (const std::string& value : flags.mark_end_regex)
     patterns.push_back(parse_mark_pattern("--mark-end-regex", value, PhaseMark::Kind::End));
+  std::map<std::string, std::string> tags = config.tags;
+  for (const std::string& text : flags.tags) {
+    auto [key, value] = parse_tag("--tag", text);
+    tags[key] = value;
+  }
+  const std::optional<std::filesystem::path> store = resolve_store_path(flags.store, flags.no_store, config);
   std::unique_ptr<CsvSampleWriter> csv;
   if (flags.csv_path) {
     try {
@@ -159,6 +170,8 @@ int execute(const RunFlags& flags) {
   const ProcFs procfs("/proc");
   RunReport report;
   report.kind = "run";
+  report.run_id = new_run_id();
+  report.tags = tags;
   report.tool_version = version();
   report.command = flags.command;
   report.host = detect_host(procfs);
@@ -166,6 +179,16 @@ int execute(const RunFlags& flags) {
   report.interval_s = interval_s;
   report.config_files = config.files_read;
   for (const std::string& warning : settings.warnings) warn(report, warning);
+  if (store) {
+    // Said now rather than after a three-day training: the run goes on, and its report is kept in a file.
+    try {
+      RunStore::open(*store, RunStore::Mode::Create);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr,
+                   "wattprint: warning: run history: %s (the run goes on; its report will be kept in a file)\n",
+                   e.what());
+    }
+  }
 
   std::string no_baseline_reason;
   report.idle_baseline =
@@ -191,6 +214,7 @@ int execute(const RunFlags& flags) {
   MarkQueue marks;
   sampler.attach_marks(marks);
   SpawnOptions spawn;
+  spawn.environment.emplace_back(kRunIdVariable, report.run_id);
   std::unique_ptr<ControlSocketServer> control;
   try {
     control = std::make_unique<ControlSocketServer>(marks);
@@ -312,10 +336,13 @@ int execute(const RunFlags& flags) {
 
   if (!report.error.empty()) std::fprintf(stderr, "wattprint: %s\n", report.error.c_str());
   std::fputs(render_summary(report).c_str(), stderr);
+  const nlohmann::json report_json = to_json(report);
+  std::optional<std::string> json_written;
   if (flags.json_path) {
     try {
-      write_json_report(report, *flags.json_path);
+      write_file_atomically(*flags.json_path, report_json.dump(2) + "\n");
       std::fprintf(stderr, "  report written to %s\n", flags.json_path->c_str());
+      json_written = flags.json_path;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "wattprint: error: %s\n", e.what());
     }
@@ -323,12 +350,13 @@ int execute(const RunFlags& flags) {
   if (csv && csv->error().empty()) std::fprintf(stderr, "  samples written to %s\n", flags.csv_path->c_str());
   if (flags.html_path) {
     try {
-      write_file_atomically(*flags.html_path, render_report(to_json(report), ReportFormat::Html));
+      write_file_atomically(*flags.html_path, render_report(report_json, ReportFormat::Html));
       std::fprintf(stderr, "  HTML report written to %s\n", flags.html_path->c_str());
     } catch (const std::exception& e) {
       std::fprintf(stderr, "wattprint: error: %s\n", e.what());
     }
   }
+  if (store) store_finished_run(report_json, *store, json_written);
   return exit.exit_code;
 }
 
@@ -399,6 +427,21 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
   add_text_option(*run, "--html", flags->html_path,
                   "Also write a self-contained HTML report with charts to FILE (opens offline)")
       ->type_name("FILE");
+  const std::string history_group = "Run history: see `wattprint runs --help`, docs/run-history.md";
+  run->add_option_function<std::string>(
+         "--tag", [flags](const std::string& v) { flags->tags.push_back(v); },
+         "Label the run, e.g. --tag model=resnet50 --tag gpu=t4: kept in the report and the history, for "
+         "`wattprint runs --tag` and `wattprint compare`. Repeatable")
+      ->type_name("KEY=VALUE")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->group(history_group);
+  add_text_option(*run, "--store", flags->store,
+                  "Store the run in this database (default: WATTPRINT_STORE, else `store` in the "
+                  "configuration, else ~/.local/share/wattprint/runs.db)")
+      ->type_name("PATH")
+      ->group(history_group);
+  run->add_flag("--no-store", flags->no_store, "Keep no history of this run (also WATTPRINT_STORE=none)")
+      ->group(history_group);
   add_footprint_flags(*run, flags->footprint);
   add_hardware_flags(*run, flags->hardware, false);
   // Everything from the first word that is not an option of wattprint (or after "--") is the command.

@@ -116,6 +116,28 @@ void apply(const fs::path& file, const toml::table& table, ConfigValues& out) {
       const double v = number_of(file, node, key);
       if (!(v > 0.0)) fail(file, where, "'cpu_tdp' must be more than 0 W");
       out.cpu_tdp_w = v;
+    } else if (key == "store") {
+      if (const auto enabled = node.value<bool>()) {
+        if (*enabled) fail(file, where, "'store' is a database path or false (true is the default)");
+        out.store_enabled = false;
+      } else {
+        const std::string path = string_of(file, node, key);
+        if (path.empty()) fail(file, where, "'store' must be a database path or false");
+        out.store_path = path;
+        out.store_enabled = true;
+      }
+    } else if (key == "tags") {
+      const toml::table* tags = node.as_table();
+      if (tags == nullptr) fail(file, where, "'tags' must be a table: [tags] then key = \"value\" lines");
+      for (const auto& [tag_key, tag_value] : *tags) {
+        const std::string name(tag_key.str());
+        if (name.empty() || name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                   "0123456789_.:-") != std::string::npos) {
+          fail(file, tag_key.source(),
+               fmt::format("tag '{}': a tag name is letters, digits and _ . : - only", name));
+        }
+        out.tags[name] = string_of(file, tag_value, "tags." + name);
+      }
     } else if (key == "memory_gb") {
       const double v = number_of(file, node, key);
       if (v < 0.0) fail(file, where, "'memory_gb' must be 0 or more");
@@ -126,7 +148,7 @@ void apply(const fs::path& file, const toml::table& table, ConfigValues& out) {
                "unknown key '{}' (known: pue, carbon_intensity, country, interval, sysfs_root, cpu, "
                "cpu_tdp, memory_gb, server_source, server_interval, server_timeout, ipmi_host, ipmi_user, "
                "ipmi_password_file, ipmi_cipher_suite, ipmi_privilege, ipmi_device, redfish_url, "
-               "redfish_user, redfish_password_file, redfish_ca, idle_watts, state_dir)",
+               "redfish_user, redfish_password_file, redfish_ca, idle_watts, state_dir, store, [tags])",
                key));
     }
     out.origin[key] = file.string();

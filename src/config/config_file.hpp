@@ -35,6 +35,11 @@ struct ConfigValues {
   std::optional<std::string> redfish_ca;
   std::optional<double> idle_watts;
   std::optional<std::string> state_dir;
+  // Run history: `store = "PATH"` (a database file) or `store = false` (keep no history); `[tags]` are
+  // added to every run (flags win for the same key).
+  std::optional<std::string> store_path;
+  std::optional<bool> store_enabled;
+  std::map<std::string, std::string> tags;
   std::vector<std::string> files_read;
   std::map<std::string, std::string> origin;  ///< key → file that set it
 };

@@ -144,6 +144,8 @@ json to_json(const RunReport& r) {
   json j;
   j["schema_version"] = kReportSchemaVersion;
   j["kind"] = r.kind;
+  if (!r.run_id.empty()) j["run_id"] = r.run_id;
+  j["tags"] = r.tags;
   j["tool"] = {{"name", "wattprint"}, {"version", r.tool_version}};
   j["command"] = r.command;
   j["exit_code"] = r.exit_code ? json(*r.exit_code) : json(nullptr);

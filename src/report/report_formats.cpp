@@ -28,7 +28,7 @@ std::optional<ReportFormat> parse_report_format(std::string_view name) {
   return std::nullopt;
 }
 
-nlohmann::json read_report_file(const std::filesystem::path& path) {
+nlohmann::json read_json_file(const std::filesystem::path& path) {
   const std::string name = path.string();
   std::error_code error;
   if (std::filesystem::is_directory(path, error)) {
@@ -60,6 +60,10 @@ nlohmann::json read_report_file(const std::filesystem::path& path) {
         fmt::format("{} is not JSON (line {}): {} (give the file `wattprint run --json FILE` wrote)", name,
                     line, reason));
   }
+  return report;
+}
+
+void check_report(const nlohmann::json& report, const std::string& name) {
   const auto version = report.is_object() ? report.find("schema_version") : report.end();
   const auto kind = report.is_object() ? report.find("kind") : report.end();
   if (!report.is_object() || version == report.end() || !version->is_number_integer() ||
@@ -80,6 +84,11 @@ nlohmann::json read_report_file(const std::filesystem::path& path) {
         "{} is not a wattprint report (schema_version {}): give the file `wattprint run --json FILE` wrote",
         name, schema));
   }
+}
+
+nlohmann::json read_report_file(const std::filesystem::path& path) {
+  nlohmann::json report = read_json_file(path);
+  check_report(report, path.string());
   return report;
 }
 

@@ -20,6 +20,11 @@ std::optional<ReportFormat> parse_report_format(std::string_view name);
 /// unreadable, not JSON, not a wattprint report, or a schema_version newer than this wattprint reads.
 nlohmann::json read_report_file(const std::filesystem::path& path);
 
+/// The two halves of read_report_file: any JSON file (errors name the line), then the report check
+/// (`name` is what the messages call it).
+nlohmann::json read_json_file(const std::filesystem::path& path);
+void check_report(const nlohmann::json& report, const std::string& name);
+
 /// Markdown / LaTeX: a compute appendix for a paper (a short paragraph and a table: hardware, duration,
 /// energy and CO2 per method with measured/modelled, per-phase means when there are phases, assumptions,
 /// tool version). HTML: one self-contained page (no network) with charts: power over time per component with

@@ -102,6 +102,11 @@ std::string render_markdown(const View& view);
 std::string render_latex(const View& view);
 std::string render_html(const View& view);
 std::string render_csv(const View& view);
+/// The CSV's columns, and its rows without the header, each row starting with `leading` (fields already
+/// escaped with csv_field, each followed by a comma): `wattprint export --format csv` puts the run first.
+inline constexpr std::string_view kCsvHeader =
+    "scope,name,index,start_s,end_s,method,kind,available,it_energy_j,energy_kwh,co2_g";
+std::string render_csv_rows(const View& view, std::string_view leading);
 
 /// The appendix's opening paragraph (Markdown and LaTeX); `markdown` puts the command in a code span.
 std::string paragraph_text(const View& view, bool markdown);

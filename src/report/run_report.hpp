@@ -1,6 +1,7 @@
 // Everything a report says about one run (or one estimate), before rendering.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,8 @@ struct MonitorCost {
 
 struct RunReport {
   std::string kind = "run";  ///< "run" or "estimate"
+  std::string run_id;        ///< UUID of this run, the same on every machine it is imported into
+  std::map<std::string, std::string> tags;  ///< --tag KEY=VALUE and the configuration's [tags]
   std::string tool_version;
   std::vector<std::string> command;
   std::optional<int> exit_code;
