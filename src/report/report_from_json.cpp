@@ -485,6 +485,13 @@ RunReport run_report_from_json(const json& j) {
   }
   RunReport r;
   r.kind = opt_string(j, "kind", "").value_or("run");
+  r.run_id = string_or_empty(j, "run_id", "");
+  if (const json* tags = opt_object(j, "tags", "")) {
+    for (const auto& [key, value] : tags->items()) {
+      if (!value.is_string()) throw std::runtime_error(fmt::format("report: tags.{}: expected a string", key));
+      r.tags[key] = value.get<std::string>();
+    }
+  }
   if (const json* tool = opt_object(j, "tool", ""))
     r.tool_version = string_or_empty(*tool, "version", "tool");
   r.command = strings(j, "command", "");

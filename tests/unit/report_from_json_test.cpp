@@ -201,6 +201,8 @@ Scenario rich_scenario(int epochs) {
 RunReport report_of(const Scenario& s) {
   RunReport r;
   r.tool_version = "0.6.0";
+  r.run_id = "5b0c7c64-2d1e-4f4e-9a57-0c1d2e3f4a5b";
+  r.tags = {{"gpu", "t4"}, {"model", "resnet50"}, {"note", "with spaces, \"quotes\""}};
   r.command = {"python", "train.py", "--data", "/scratch/my data", "it's"};
   r.exit_code = 0;
   r.started_at = "2026-11-20T09:14:03Z";
@@ -363,6 +365,8 @@ TEST(ReportFromJson, RichMeasuredRunWithNestedPhasesRoundTrips) {
   ASSERT_EQ(back.methods.size(), 5U);
   for (std::size_t k = 0; k < 5; ++k) EXPECT_EQ(back.methods[k].name, method_names()[k]);
   EXPECT_EQ(back.methods[0].assumptions, r.methods[0].assumptions);
+  EXPECT_EQ(back.run_id, r.run_id);
+  EXPECT_EQ(back.tags, r.tags);
   EXPECT_EQ(back.methods[2].assumptions, r.methods[2].assumptions);
   EXPECT_EQ(back.methods[4].assumptions, r.methods[4].assumptions);
   ASSERT_EQ(back.phases.phases.size(), r.phases.phases.size());
