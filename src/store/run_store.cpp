@@ -221,7 +221,7 @@ CREATE TABLE methods (
   energy_kwh REAL,
   co2_g REAL,
   PRIMARY KEY (run_id, method)
-);
+) WITHOUT ROWID;
 CREATE TABLE phases (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   seq INTEGER NOT NULL,
@@ -235,7 +235,7 @@ CREATE TABLE phases (
   end_s REAL,
   ended_by TEXT,
   PRIMARY KEY (run_id, seq)
-);
+) WITHOUT ROWID;
 CREATE TABLE phase_methods (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   seq INTEGER NOT NULL,
@@ -246,7 +246,7 @@ CREATE TABLE phase_methods (
   energy_kwh REAL,
   co2_g REAL,
   PRIMARY KEY (run_id, seq, method)
-);
+) WITHOUT ROWID;
 CREATE TABLE sample_series (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   series INTEGER NOT NULL,
@@ -255,7 +255,7 @@ CREATE TABLE sample_series (
   kind TEXT NOT NULL,
   source TEXT NOT NULL,
   PRIMARY KEY (run_id, series)
-);
+) WITHOUT ROWID;
 CREATE TABLE samples (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   bucket INTEGER NOT NULL,
@@ -263,7 +263,7 @@ CREATE TABLE samples (
   end_s REAL NOT NULL,
   cpu_cores REAL NOT NULL,
   PRIMARY KEY (run_id, bucket)
-);
+) WITHOUT ROWID;
 CREATE TABLE sample_power (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   bucket INTEGER NOT NULL,
@@ -272,7 +272,7 @@ CREATE TABLE sample_power (
   min_w REAL,
   max_w REAL,
   PRIMARY KEY (run_id, bucket, series)
-);
+) WITHOUT ROWID;
 )sql";
 
 // ---- report fields ----
