@@ -345,7 +345,7 @@ std::string validate(const json& report) {
     return fmt::format("its schema_version {} is not one this wattprint reads (1 or 2)", *version);
   }
   const auto kind = string_at(report, "kind");
-  if (!kind || (*kind != "run" && *kind != "estimate")) return "its \"kind\" is not \"run\" or \"estimate\"";
+  if (!kind || (*kind != "run" && *kind != "estimate")) return R"(its "kind" is not "run" or "estimate")";
   const auto tags = report.find("tags");
   if (tags != report.end() && !tags->is_null()) {
     if (!tags->is_object()) return "its \"tags\" is not an object";
