@@ -303,7 +303,8 @@ Comparison make_comparison(const std::vector<ComparedRun>& runs, const CompareOp
     }
   }
 
-  // One row per index of the `by` phase, for each method.
+  // One row per index of the `by` phase, for each method. Its notes follow those on differences.
+  std::vector<std::string> by_notes;
   if (options.by) {
     const std::string& by = *options.by;
     std::vector<std::map<long long, const rv::Span*>> indexed;
@@ -314,7 +315,7 @@ Comparison make_comparison(const std::vector<ComparedRun>& runs, const CompareOp
       indexed.push_back(phases_by_index(views[r], by, duplicates));
       if (indexed.back().empty()) missing.push_back(r);
       if (duplicates > 0) {
-        c.notes.push_back(fmt::format(
+        by_notes.push_back(fmt::format(
             "#{} has {} {} phases with an index already seen (nested under different parents?): the first "
             "of each index is compared.",
             r + 1, duplicates, by));
@@ -322,10 +323,10 @@ Comparison make_comparison(const std::vector<ComparedRun>& runs, const CompareOp
       for (const auto& [index, span] : indexed.back()) indices.insert(index);
     }
     if (missing.size() == views.size()) {
-      c.notes.push_back(fmt::format("No run has a phase named {}: no per-{} rows.", by, by));
+      by_notes.push_back(fmt::format("No run has a phase named {}: no per-{} rows.", by, by));
     } else {
       for (const std::size_t r : missing)
-        c.notes.push_back(fmt::format("#{} has no phase named {}.", r + 1, by));
+        by_notes.push_back(fmt::format("#{} has no phase named {}.", r + 1, by));
     }
     std::vector<std::size_t> partial;
     for (std::size_t r = 0; r < views.size(); ++r) {
@@ -336,7 +337,7 @@ Comparison make_comparison(const std::vector<ComparedRun>& runs, const CompareOp
       for (const long long index : indices) {
         if (indexed[r].count(index) == 0) lacking.push_back(fmt::format("{}", index));
       }
-      c.notes.push_back(fmt::format("#{} has no {} {} (—).", r + 1, by, fmt::join(lacking, ", ")));
+      by_notes.push_back(fmt::format("#{} has no {} {} (—).", r + 1, by, fmt::join(lacking, ", ")));
     }
     for (const std::string_view method : rv::kMethodOrder) {
       for (const long long index : indices) {
@@ -358,6 +359,7 @@ Comparison make_comparison(const std::vector<ComparedRun>& runs, const CompareOp
     }
   }
   add_differences(c, runs);
+  c.notes.insert(c.notes.end(), by_notes.begin(), by_notes.end());
   return c;
 }
 
@@ -388,7 +390,7 @@ std::string table(const std::vector<std::vector<std::string>>& lines, const std:
   }
   std::string out;
   for (const auto& line : lines) {
-    std::string text = " ";
+    std::string text;
     for (std::size_t i = 0; i < line.size(); ++i) {
       text += "  ";
       text += i < right.size() && right[i] ? pad_left(line[i], widths[i]) : pad_right(line[i], widths[i]);
@@ -442,13 +444,19 @@ std::string kind_text(const Row& row) {
   return *kinds.begin();
 }
 
+/// `scope_column`: the rows span several scopes (means, indices); `method_first`: grouped by method (the
+/// per-index rows), the method said once per group, then the scope.
 std::string values_table(const Comparison& c, const std::vector<const Row*>& rows, bool co2,
-                         bool scope_column) {
+                         bool scope_column, bool method_first = false) {
   const std::set<std::string> mixed = compare_format::mixed_kind_methods(c);
   std::vector<std::vector<std::string>> lines;
   std::vector<std::string> header;
-  if (scope_column) header.emplace_back("scope");
-  header.emplace_back("method");
+  if (method_first) {
+    header = {"method", "scope"};
+  } else {
+    if (scope_column) header.emplace_back("scope");
+    header.emplace_back("method");
+  }
   header.emplace_back("kind");
   for (const auto& run : c.runs) header.push_back(run.label);
   lines.push_back(header);
@@ -456,8 +464,13 @@ std::string values_table(const Comparison& c, const std::vector<const Row*>& row
   for (std::size_t r = 0; r < c.runs.size(); ++r) columns.push_back(run_column(rows, r, co2, mixed));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     std::vector<std::string> line;
-    if (scope_column) line.push_back(i == 0 || rows[i - 1]->scope != rows[i]->scope ? rows[i]->scope : "");
-    line.push_back(rows[i]->method);
+    if (method_first) {
+      line.push_back(i == 0 || rows[i - 1]->method != rows[i]->method ? rows[i]->method : "");
+      line.push_back(rows[i]->scope);
+    } else {
+      if (scope_column) line.push_back(i == 0 || rows[i - 1]->scope != rows[i]->scope ? rows[i]->scope : "");
+      line.push_back(rows[i]->method);
+    }
     line.push_back(kind_text(*rows[i]));
     for (const auto& column : columns) line.push_back(column[i]);
     lines.push_back(line);
@@ -506,8 +519,8 @@ std::string render_comparison_text(const Comparison& c) {
   }
   const std::vector<const Row*> indexed = part(c, 2);
   if (!indexed.empty()) {
-    out += "\nper index: energy with PUE (kWh)\n" + values_table(c, indexed, false, true);
-    out += "\nper index: gCO2e\n" + values_table(c, indexed, true, true);
+    out += "\nper index: energy with PUE (kWh)\n" + values_table(c, indexed, false, true, true);
+    out += "\nper index: gCO2e\n" + values_table(c, indexed, true, true, true);
   }
   if (!c.notes.empty()) {
     out += "\nnotes\n";

@@ -404,9 +404,12 @@ TEST(CompareHtml, EdgeCasesRender) {
   EXPECT_EQ(count(none, "<svg"), 0U);
   EXPECT_EQ(count(none, "No method has a value in any run"), 2U);
   EXPECT_NE(none.find("</html>\n"), std::string::npos);
-  const std::string v1 = render_comparison_html(
-      make_comparison({{.id = 0, .report = fixture("report_v1.json")}, run(2, "t4.json")}, {.by = "epoch"}));
+  const std::string v1 = render_comparison_html(make_comparison(
+      {{.id = 0, .report = fixture("report_v1.json")}, {.id = 0, .report = fixture("report_v1.json")}},
+      {.by = "epoch"}));
   EXPECT_EQ(count(v1, "data-chart=\"compare-kwh\""), 1U);
+  EXPECT_EQ(count(v1, "<rect class=\"bar\""), 12U);  // estimate, process, gpu × 2 runs × 2 charts
+  EXPECT_EQ(count(v1, "data-chart=\"by-"), 0U);
   EXPECT_NE(v1.find("unavailable</text>"), std::string::npos)
       << "report_v1 has the server methods unavailable";
 }
