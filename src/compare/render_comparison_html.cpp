@@ -213,7 +213,7 @@ std::string line_chart(const Comparison& c, const IndexSeries& s, const std::str
   }
   const std::vector<double> ticks = rv::nice_ticks(top_value);
   Plot plot{.top = 20.0, .bottom = 46.0, .height = 260.0, .y_max = ticks.back()};
-  const double n = static_cast<double>(s.indices.size());
+  const auto n = static_cast<double>(s.indices.size());
   const auto x = [&](std::size_t i) {
     return kLeft + Plot::inner_width() * (static_cast<double>(i) + 0.5) / n;
   };
@@ -221,7 +221,7 @@ std::string line_chart(const Comparison& c, const IndexSeries& s, const std::str
       open_svg("by-" + method, fmt::format("{}: energy with PUE (kWh) per {}", method, s.by), plot.height);
   out += y_axis(plot, ticks, "kWh");
   for (std::size_t i = 0; i < s.indices.size(); ++i) {
-    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#333\">{}</text>", num(x(i)),
+    out += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle" fill="#333">{}</text>)", num(x(i)),
                        num(plot.base() + 16), s.indices[i]);
   }
   out += fmt::format("\n<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#333\">{}</text>\n",
@@ -271,13 +271,13 @@ std::string line_chart(const Comparison& c, const IndexSeries& s, const std::str
 std::string ratio_table(const Comparison& c, bool co2, const std::set<std::string>& mixed) {
   std::string out = "<table class=\"ratios\">\n<thead><tr><th>scope</th><th>method</th>";
   for (const auto& run : c.runs) {
-    out += fmt::format("<th class=\"num\">{}</th><th class=\"num\">ratio</th>", html_escape(run.label));
+    out += fmt::format(R"(<th class="num">{}</th><th class="num">ratio</th>)", html_escape(run.label));
   }
   out += "</tr></thead>\n<tbody>\n";
   std::string previous;
   for (const Row& row : c.rows) {
     const std::string scope = row.scope == "run" ? "whole run" : row.scope;
-    out += fmt::format("<tr><td>{}</td><td><span class=\"swatch\" style=\"background:{}\"></span>{}</td>",
+    out += fmt::format(R"(<tr><td>{}</td><td><span class="swatch" style="background:{}"></span>{}</td>)",
                        scope == previous ? "" : html_escape(scope), rv::method_colour(row.method),
                        html_escape(row.method));
     previous = scope;
@@ -286,7 +286,7 @@ std::string ratio_table(const Comparison& c, bool co2, const std::set<std::strin
       const auto& ratio = co2 ? cell.ratio_co2 : cell.ratio_kwh;
       const bool mark = cell.kind == "modelled" && mixed.count(row.method) != 0;
       const std::string tip = cell.kind.empty() ? std::string() : fmt::format(" title=\"{}\"", cell.kind);
-      out += fmt::format("<td class=\"num\"{}>{}{}</td><td class=\"num\">{}</td>", tip,
+      out += fmt::format(R"(<td class="num"{}>{}{}</td><td class="num">{}</td>)", tip,
                          value ? value_text(*value, co2) : "—", mark ? "*" : "",
                          value && ratio ? compare_format::format_ratio(*ratio) : "");
     }

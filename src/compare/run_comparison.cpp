@@ -349,9 +349,7 @@ Comparison make_comparison(const std::vector<ComparedRun>& runs, const CompareOp
             continue;
           }
           const rv::Span& span = *it->second;
-          Cell cell = method_cell(span.methods, method, span.end_s - span.start_s);
-          if (!cell.kind.empty() && span.methods.empty()) cell.kind = method_kind(views[r], method);
-          row.cells.push_back(cell);
+          row.cells.push_back(method_cell(span.methods, method, span.end_s - span.start_s));
         }
         fill_ratios(row);
         if (any_value(row)) c.rows.push_back(std::move(row));
