@@ -18,6 +18,8 @@ constexpr double kLeft = 70.0;
 constexpr double kRight = 20.0;
 constexpr double kTop = 30.0;
 
+}  // namespace
+
 /// Colours (Okabe–Ito and Tol palettes, readable by colour-blind readers); a method keeps its colour.
 std::string method_colour(std::string_view method) {
   if (method == "estimate") return "#E69F00";
@@ -27,6 +29,8 @@ std::string method_colour(std::string_view method) {
   if (method == "server-minus-idle") return "#CC79A7";
   return "#777777";
 }
+
+namespace {
 
 struct ComponentStyle {
   const char* key;
@@ -53,6 +57,8 @@ std::string series_colour(const std::string& component, int nth) {
 
 std::string num(double value) { return fmt::format("{:.1f}", value); }
 
+}  // namespace
+
 std::string tick_label(double value) {
   if (value == 0.0) return "0";
   return fmt::format("{:.6g}", value);
@@ -77,6 +83,8 @@ std::vector<double> nice_ticks(double max) {
   }
   return ticks;
 }
+
+namespace {
 
 /// A plot area with a linear y axis from 0 to the last tick.
 struct Plot {
@@ -116,6 +124,8 @@ std::string y_axis(const Plot& plot, const std::vector<double>& ticks, const std
   return out;
 }
 
+}  // namespace
+
 std::string legend(const std::vector<std::pair<std::string, std::string>>& entries) {
   std::string out = "<ul class=\"legend\">";
   for (const auto& [label, colour] : entries) {
@@ -124,6 +134,8 @@ std::string legend(const std::vector<std::pair<std::string, std::string>>& entri
   }
   return out + "</ul>\n";
 }
+
+namespace {
 
 // ---------------------------------------------------------------------------------------------------------
 // Chart 1: power over time.
@@ -469,7 +481,10 @@ std::string components_chart(const View& v) {
   return out;
 }
 
-constexpr const char* kStyle = R"(<style>
+}  // namespace
+
+std::string_view html_style() {
+  return R"(<style>
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;background:#fff;margin:0 auto;max-width:1000px;padding:1.5rem;line-height:1.45}
 h1{font-size:1.5rem;margin:0 0 .5rem}h2{font-size:1.2rem;margin:2rem 0 .6rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;background:#f3f3f3;padding:0 .25em;border-radius:3px;word-break:break-all}
@@ -483,15 +498,14 @@ ul.warnings li{color:#7a4b00}
 @media print{body{max-width:none;padding:0}section{break-inside:avoid}h2{break-after:avoid}}
 </style>
 )";
-
-}  // namespace
+}
 
 std::string render_html(const View& v) {
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   out += fmt::format("<title>wattprint: {}</title>\n",
                      html_escape(v.kind == "estimate" ? std::string("estimate") : v.command_text));
-  out += kStyle;
+  out += html_style();
   out += "</head>\n<body>\n<header>\n";
   out += v.kind == "estimate"
              ? std::string("<h1>wattprint estimate</h1>\n")

@@ -114,6 +114,18 @@ std::string paragraph_text(const View& view, bool markdown);
 /// The HTML report draws at most this many points per series (adjacent buckets merged beyond it).
 inline constexpr std::size_t kMaxChartPoints = 1000;
 
+// ---- pieces of the HTML report's look, shared with the comparison page (render_html.cpp) ----
+/// A method's chart colour (Okabe–Ito): estimate, process, gpu, server, server-minus-idle; grey otherwise.
+std::string method_colour(std::string_view method);
+/// Axis ticks 0, step, 2 step, … up to the first multiple ≥ max (steps of 1, 2 or 5 × 10^k; about five).
+std::vector<double> nice_ticks(double max);
+/// A tick's label ("0", "0.05", "1.2e-05").
+std::string tick_label(double value);
+/// <ul class="legend"> of (label, colour) swatches, labels escaped.
+std::string legend(const std::vector<std::pair<std::string, std::string>>& entries);
+/// The report's <style> element (body, headings, tables, legend, notes, print rules).
+std::string_view html_style();
+
 /// LaTeX text mode: \ { } _ % & # $ ~ ^ < > escaped, common Unicode signs (×, −, ±, –, —, …, ≥, ≤, →, ÷, ·,
 /// µ, ², °) as LaTeX commands, control characters as spaces.
 std::string latex_escape(std::string_view text);
