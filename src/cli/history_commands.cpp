@@ -137,10 +137,14 @@ struct FilterFlags {
 void add_filter_options(CLI::App& command, FilterFlags& flags) {
   const std::string group = "Filters (all must hold)";
   command
-      .add_option_function<std::string>(
-          "--tag", [&flags](const std::string& v) { flags.tags.push_back(v); },
+      .add_option_function<std::vector<std::string>>(
+          "--tag",
+          [&flags](const std::vector<std::string>& v) {
+            flags.tags.insert(flags.tags.end(), v.begin(), v.end());
+          },
           "Runs with this tag (KEY=VALUE; KEY=* for any value). Repeatable")
       ->type_name("KEY=VALUE")
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->group(group);
   add_text_option(command, "--since", flags.since,
@@ -204,9 +208,8 @@ std::string shorten(const std::string& text, std::size_t width) {
 }
 
 std::size_t display_width(const std::string& text) {
-  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U; }));
 }
 
 /// Left-aligned columns separated by two spaces, widths in code points.
@@ -291,8 +294,7 @@ int execute_runs(const RunsFlags& flags) {
   }
   write_output(std::nullopt, table_text(rows));
   std::fprintf(stderr, "%zu of %zu matching run%s in %s%s\n", runs.size(), matching, matching == 1 ? "" : "s",
-               store.path().c_str(),
-               runs.size() < matching ? " (--limit 0 lists all)" : "");
+               store.path().c_str(), runs.size() < matching ? " (--limit 0 lists all)" : "");
   return 0;
 }
 
@@ -311,8 +313,8 @@ int execute_show(const ShowFlags& flags) {
   if (format != "summary" && format != "json") {
     report_format = parse_report_format(format);
     if (!report_format) {
-      throw UsageError(fmt::format(
-          "--format: '{}' is not a format (summary, json, md, latex, html or csv)", format));
+      throw UsageError(
+          fmt::format("--format: '{}' is not a format (summary, json, md, latex, html or csv)", format));
     }
   }
   const RunStore store = open_store(flags.store, RunStore::Mode::Existing);
@@ -413,10 +415,10 @@ int execute_export(const ExportFlags& flags) {
       if (report.contains("tags") && report["tags"].is_object()) {
         tags = report["tags"].get<std::map<std::string, std::string>>();
       }
-      const std::string leading = fmt::format(
-          "{},{},{},{},{},{},", csv_field(report.value("run_id", std::string())), id,
-          csv_field(view.started_at), csv_field(view.hostname), csv_field(view.command_text),
-          csv_field(tags_text(tags)));
+      const std::string leading =
+          fmt::format("{},{},{},{},{},{},", csv_field(report.value("run_id", std::string())), id,
+                      csv_field(view.started_at), csv_field(view.hostname), csv_field(view.command_text),
+                      csv_field(tags_text(tags)));
       text += report_view::render_csv_rows(view, leading);
     }
   }
@@ -440,15 +442,16 @@ std::vector<json> reports_in(const std::string& file) {
   if (parsed.is_object() && parsed.value("kind", std::string()) == kExportKind) {
     const int schema = parsed.value("schema_version", 0);
     if (schema > kExportSchemaVersion) {
-      throw std::runtime_error(fmt::format(
-          "{}: export format {} is newer than this wattprint reads ({}): upgrade wattprint", file, schema,
-          kExportSchemaVersion));
+      throw std::runtime_error(
+          fmt::format("{}: export format {} is newer than this wattprint reads ({}): upgrade wattprint", file,
+                      schema, kExportSchemaVersion));
     }
     if (!parsed.contains("runs") || !parsed["runs"].is_array()) {
       throw std::runtime_error(fmt::format("{}: an export without its runs", file));
     }
     std::vector<json> runs = parsed["runs"].get<std::vector<json>>();
-    for (std::size_t i = 0; i < runs.size(); ++i) check_report(runs[i], fmt::format("{} (run {})", file, i + 1));
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      check_report(runs[i], fmt::format("{} (run {})", file, i + 1));
     return runs;
   }
   check_report(parsed, file);
@@ -504,7 +507,8 @@ Action add_runs_command(CLI::App& app) {
       "  wattprint runs --tag model=resnet50 --since 7d\n"
       "  wattprint runs --host node-12 --command train.py --limit 0");
   add_filter_options(*cmd, flags->filter);
-  add_text_option(*cmd, "--limit", flags->limit, "Show the N most recent (default 20; 0: all)")->type_name("N");
+  add_text_option(*cmd, "--limit", flags->limit, "Show the N most recent (default 20; 0: all)")
+      ->type_name("N");
   cmd->add_flag("--json", flags->json, "One JSON array on stdout instead of the table");
   add_store_choice(*cmd, flags->store);
   cmd->footer(
@@ -521,7 +525,8 @@ Action add_show_command(CLI::App& app) {
       "  wattprint show 12\n"
       "  wattprint show last --format md > appendix.md\n"
       "  wattprint show 12 --format json --output run12.json");
-  cmd->add_option("ID", flags->id, "The run: its ID from `wattprint runs`, `last`, or 8+ characters of its run_id")
+  cmd->add_option("ID", flags->id,
+                  "The run: its ID from `wattprint runs`, `last`, or 8+ characters of its run_id")
       ->required();
   add_text_option(*cmd, "--format,-f", flags->format,
                   "summary (default), json (the report as `run --json` wrote it), md, latex, html or csv")
@@ -581,10 +586,14 @@ Action add_import_command(CLI::App& app) {
       "  wattprint import run.json\n"
       "  wattprint import cluster-runs.json --tag site=lyon");
   cmd->add_option("FILE", flags->files, "Report or export files")->required()->check(CLI::ExistingFile);
-  cmd->add_option_function<std::string>(
-         "--tag", [flags](const std::string& v) { flags->tags.push_back(v); },
+  cmd->add_option_function<std::vector<std::string>>(
+         "--tag",
+         [flags](const std::vector<std::string>& v) {
+           flags->tags.insert(flags->tags.end(), v.begin(), v.end());
+         },
          "Add this tag to every imported run. Repeatable")
       ->type_name("KEY=VALUE")
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   add_store_choice(*cmd, flags->store);
   return [flags] { return execute_import(*flags); };

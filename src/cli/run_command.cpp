@@ -184,9 +184,10 @@ int execute(const RunFlags& flags) {
     try {
       RunStore::open(*store, RunStore::Mode::Create);
     } catch (const std::exception& e) {
-      std::fprintf(stderr,
-                   "wattprint: warning: run history: %s (the run goes on; its report will be kept in a file)\n",
-                   e.what());
+      std::fprintf(
+          stderr,
+          "wattprint: warning: run history: %s (the run goes on; its report will be kept in a file)\n",
+          e.what());
     }
   }
 
@@ -405,19 +406,27 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
       ->type_name("DIR")
       ->group(idle_group);
   const std::string phase_group = "Phases (epochs): see docs/markers.md";
-  run->add_option_function<std::string>(
-         "--mark-regex", [flags](const std::string& v) { flags->mark_regex.push_back(v); },
+  run->add_option_function<std::vector<std::string>>(
+         "--mark-regex",
+         [flags](const std::vector<std::string>& v) {
+           flags->mark_regex.insert(flags->mark_regex.end(), v.begin(), v.end());
+         },
          "Start a phase on each line of the command's output (stdout or stderr) matching [NAME=]REGEX, e.g. "
          "'Epoch (\\d+)'. NAME defaults to the first word matched, lower-cased; a number captured by the "
          "first group is the phase's index. The output still reaches the terminal unchanged. Repeatable")
       ->type_name("[NAME=]REGEX")
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->group(phase_group);
-  run->add_option_function<std::string>(
-         "--mark-end-regex", [flags](const std::string& v) { flags->mark_end_regex.push_back(v); },
+  run->add_option_function<std::vector<std::string>>(
+         "--mark-end-regex",
+         [flags](const std::vector<std::string>& v) {
+           flags->mark_end_regex.insert(flags->mark_end_regex.end(), v.begin(), v.end());
+         },
          "End the open phase NAME on each output line matching REGEX (otherwise a phase ends when the next "
          "one of its name starts, or with the run). Repeatable")
       ->type_name("[NAME=]REGEX")
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->group(phase_group);
   add_text_option(*run, "--csv", flags->csv_path,
@@ -428,11 +437,15 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
                   "Also write a self-contained HTML report with charts to FILE (opens offline)")
       ->type_name("FILE");
   const std::string history_group = "Run history: see `wattprint runs --help`, docs/run-history.md";
-  run->add_option_function<std::string>(
-         "--tag", [flags](const std::string& v) { flags->tags.push_back(v); },
+  run->add_option_function<std::vector<std::string>>(
+         "--tag",
+         [flags](const std::vector<std::string>& v) {
+           flags->tags.insert(flags->tags.end(), v.begin(), v.end());
+         },
          "Label the run, e.g. --tag model=resnet50 --tag gpu=t4: kept in the report and the history, for "
          "`wattprint runs --tag` and `wattprint compare`. Repeatable")
       ->type_name("KEY=VALUE")
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->group(history_group);
   add_text_option(*run, "--store", flags->store,

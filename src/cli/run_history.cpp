@@ -41,8 +41,7 @@ std::pair<std::string, std::string> parse_tag(const std::string& option, const s
   std::string key = text.substr(0, equals);
   if (key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-") !=
       std::string::npos) {
-    throw UsageError(
-        fmt::format("{}: tag name '{}' may hold letters, digits and _ . : - only", option, key));
+    throw UsageError(fmt::format("{}: tag name '{}' may hold letters, digits and _ . : - only", option, key));
   }
   std::string value = text.substr(equals + 1);
   if (value.find_first_of("\r\n") != std::string::npos) {
@@ -89,8 +88,8 @@ void store_finished_run(const nlohmann::json& report, const fs::path& store,
   try {
     RunStore runs = RunStore::open(store, RunStore::Mode::Create);
     const RunStore::Added added = runs.add(report, "run");
-    std::fprintf(stderr, "  stored as run %lld in %s (wattprint show %lld)\n", static_cast<long long>(added.id),
-                 store.c_str(), static_cast<long long>(added.id));
+    std::fprintf(stderr, "  stored as run %lld in %s (wattprint show %lld)\n",
+                 static_cast<long long>(added.id), store.c_str(), static_cast<long long>(added.id));
   } catch (const std::exception& e) {
     std::string kept = json_written.value_or("");
     if (kept.empty()) kept = keep_unstored(report, store);

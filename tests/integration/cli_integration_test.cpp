@@ -46,6 +46,21 @@ TEST_F(Cli, ADoubleDashAfterTheCommandBelongsToTheCommand) {
   EXPECT_EQ(r2.out, "-- c\n");
 }
 
+TEST_F(Cli, RepeatedOptionsAreAllKeptAndNeverTakeTheCommand) {
+  // Each --mark-regex and --tag takes one value; the command after them is not read as more values.
+  const ProcessResult r =
+      run({"run", "--sysfs-root", sys(), "--no-store", "--json", report(), "--mark-regex", "alpha=A",
+           "--mark-regex", "beta=B", "--tag", "a=1", "--tag", "b=2", "printf", "A\\nB\\n"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "A\nB\n");
+  const json j = read_json(report());
+  ASSERT_EQ(j.at("phases").size(), 2U) << j.at("phases").dump(2);
+  EXPECT_EQ(j.at("phases")[0].at("name"), "alpha");
+  EXPECT_EQ(j.at("phases")[1].at("name"), "beta");
+  EXPECT_EQ(j.at("tags"), (json{{"a", "1"}, {"b", "2"}}));
+  EXPECT_EQ(j.at("command"), (json{"printf", "A\\nB\\n"}));
+}
+
 TEST_F(Cli, UnwritableReportOrMissingSysfsRootStopBeforeTheCommand) {
   const fs::path marker = home_.path() / "marker";
   for (const auto& args : std::vector<std::vector<std::string>>{

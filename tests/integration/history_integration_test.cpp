@@ -82,8 +82,8 @@ class History : public ::testing::Test {
 };
 
 TEST_F(History, ARunIsStoredByDefaultAndShowPrintsItsSummary) {
-  const ProcessResult run =
-      wattprint(run_args({"--tag", "model=tiny", "--tag", "gpu=none"}, {"sh", "-c", "echo $WATTPRINT_RUN_ID"}));
+  const ProcessResult run = wattprint(run_args({"--tag", "model=tiny", "--tag", "gpu=none"},
+                                               {"sh", "-c", "echo $WATTPRINT_RUN_ID; sleep 0.3"}));
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   ASSERT_TRUE(fs::exists(default_store())) << describe(run);
   EXPECT_NE(run.err.find("stored as run 1 in " + default_store().string() + " (wattprint show 1)"),
@@ -181,10 +181,10 @@ TEST_F(History, NoStoreFlagEnvironmentAndConfigurationKeepNoHistory) {
   const fs::path from_env = home_.path() / "env.db";
   const fs::path from_flag = home_.path() / "flag.db";
   ASSERT_EQ(wattprint(run_args({}, {"true"}), {"WATTPRINT_STORE=" + from_env.string()}).exit_code, 0);
-  ASSERT_EQ(wattprint(run_args({"--store", from_flag.string()}, {"true"}),
-                      {"WATTPRINT_STORE=" + from_env.string()})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      wattprint(run_args({"--store", from_flag.string()}, {"true"}), {"WATTPRINT_STORE=" + from_env.string()})
+          .exit_code,
+      0);
   EXPECT_EQ(runs_json({"--store", from_env.string()}).size(), 1U);
   EXPECT_EQ(runs_json({"--store", from_flag.string()}).size(), 1U);
   const ProcessResult both = wattprint(run_args({"--store", from_flag.string(), "--no-store"}, {"true"}));
@@ -198,7 +198,8 @@ TEST_F(History, RunsEndingTogetherOnOneDatabaseAllLand) {
   std::vector<std::unique_ptr<Process>> runs;
   for (int i = 0; i < kRuns; ++i) {
     runs.push_back(std::make_unique<Process>(
-        bin_, options(run_args({"--store", store.string(), "--tag", "n=" + std::to_string(i)}, {"sleep", "1"}))));
+        bin_,
+        options(run_args({"--store", store.string(), "--tag", "n=" + std::to_string(i)}, {"sleep", "1"}))));
   }
   for (auto& process : runs) {
     const ProcessResult r = process->wait();
@@ -241,12 +242,14 @@ TEST_F(History, ExportAndImportMoveRunsBetweenMachines) {
   // A single report file imports too, with a tag added on the way.
   const fs::path single = home_.path() / "single.json";
   ASSERT_EQ(wattprint(run_args({"--no-store", "--json", single.string()}, {"true"})).exit_code, 0);
-  const ProcessResult one = wattprint({"import", "--store", there.string(), "--tag", "site=lyon", single.string()});
+  const ProcessResult one =
+      wattprint({"import", "--store", there.string(), "--tag", "site=lyon", single.string()});
   ASSERT_EQ(one.exit_code, 0) << describe(one);
   EXPECT_EQ(runs_json({"--store", there.string(), "--tag", "site=lyon"}).size(), 1U);
   // Not a report: one line, exit 1, nothing stored.
   write_text_file(home_.path() / "notes.json", "{\"hello\": 1}\n");
-  const ProcessResult bad = wattprint({"import", "--store", there.string(), (home_.path() / "notes.json").string()});
+  const ProcessResult bad =
+      wattprint({"import", "--store", there.string(), (home_.path() / "notes.json").string()});
   EXPECT_EQ(bad.exit_code, 1) << describe(bad);
   EXPECT_NE(bad.err.find("not a wattprint report"), std::string::npos) << bad.err;
   EXPECT_EQ(runs_json({"--store", there.string()}).size(), 3U);
@@ -292,8 +295,9 @@ TEST_F(History, AnUnusableDatabaseIsLeftAsItWasAndTheReportIsKept) {
 
 TEST_F(History, CompareTwoStoredRunsByEpoch) {
   for (const char* gpu : {"t4", "rtx6000"}) {
-    const ProcessResult r = wattprint(run_args({"--tag", std::string("gpu=") + gpu, "--mark-regex", "Epoch (\\d+)"},
-                                               {bin_.string(), "demo", "--seconds", "1.5", "--epochs", "2"}));
+    const ProcessResult r =
+        wattprint(run_args({"--tag", std::string("gpu=") + gpu, "--mark-regex", "Epoch (\\d+)"},
+                           {bin_.string(), "demo", "--seconds", "1.5", "--epochs", "2"}));
     ASSERT_EQ(r.exit_code, 0) << describe(r);
   }
   const fs::path html = home_.path() / "compare.html";
