@@ -17,6 +17,7 @@
 #include <ctime>
 #include <functional>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "samples/timeline.hpp"
@@ -31,6 +32,27 @@ using Problem = StoreError::Problem;
 constexpr int kBusyTimeoutMs = 10'000;
 
 // ---- errors ----
+
+/// Runs `attempt` again while it fails with Busy, until kBusyTimeoutMs have passed. SQLite's busy handler
+/// covers most waits, but not all: to avoid deadlocks it answers SQLITE_BUSY at once when a lock cannot be
+/// upgraded (several processes creating or converting a fresh file to WAL together, a WAL index being
+/// recovered). The whole step is then retried from its start, after a short random pause.
+template <class Attempt>
+auto retry_while_busy(Attempt&& attempt) -> decltype(attempt()) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  unsigned pause_ms = 2;
+  for (;;) {
+    try {
+      return attempt();
+    } catch (const StoreError& error) {
+      if (error.problem() != StoreError::Problem::Busy || std::chrono::steady_clock::now() >= deadline) throw;
+    }
+    const auto jitter =
+        static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()) % pause_ms;
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms + jitter));
+    pause_ms = std::min(pause_ms * 2, 64U);
+  }
+}
 
 [[noreturn]] void throw_sqlite(sqlite3* db, int rc, const std::filesystem::path& path,
                                std::string_view doing) {
@@ -605,6 +627,9 @@ Inspection inspect(const std::filesystem::path& path) {
   int rc = sqlite3_open_v2(path.c_str(), &conn.db, SQLITE_OPEN_READONLY, nullptr);
   if (rc != SQLITE_OK) throw_sqlite(conn.db, rc, path, "open");
   sqlite3_busy_timeout(conn.db, kBusyTimeoutMs);
+  // One read transaction, so that the reads below see one state of a file another process may be
+  // initialising or migrating right now (closing the connection ends it).
+  exec(conn.db, "BEGIN", path);
   Inspection out;
   const auto app_id = pragma_int(conn.db, "application_id", path);
   out.version = pragma_int(conn.db, "user_version", path);
@@ -804,6 +829,10 @@ RunStore RunStore::open(const std::filesystem::path& path, Mode mode) {
     }
     ::close(fd);
   }
+  return retry_while_busy([&] { return open_checked(path); });
+}
+
+RunStore RunStore::open_checked(const std::filesystem::path& path) {
   const Inspection inspection = inspect(path);
   const bool needs_migration = inspection.fresh || inspection.version < kStoreSchemaVersion;
   const bool can_write = writable(path);
@@ -854,6 +883,15 @@ RunStore::Added RunStore::add(const nlohmann::json& report, const std::string& o
     tool_version = string_at(*tool, "version");
   }
 
+  return retry_while_busy(
+      [&] { return add_once(report, origin, run_uuid, command_text, command_json, hostname, tool_version); });
+}
+
+RunStore::Added RunStore::add_once(const nlohmann::json& report, const std::string& origin,
+                                   const std::string& run_uuid, const std::string& command_text,
+                                   const std::optional<std::string>& command_json,
+                                   const std::optional<std::string>& hostname,
+                                   const std::optional<std::string>& tool_version) {
   Transaction transaction(db_, path_);
   {
     Statement existing(db_, "SELECT id FROM runs WHERE run_uuid = ?1", path_);

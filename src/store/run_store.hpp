@@ -34,14 +34,14 @@ inline constexpr std::int32_t kStoreApplicationId = 0x57415450;
 class StoreError : public std::runtime_error {
  public:
   enum class Problem {
-    Missing,     ///< no database at the path (read-only open)
-    NotAStore,   ///< a file that is not SQLite, or a SQLite database of another program
-    Corrupt,     ///< SQLite says the file is damaged
-    Newer,       ///< written by a newer wattprint (store schema above kStoreSchemaVersion)
-    Busy,        ///< still locked by another writer after the busy timeout
-    Io,          ///< cannot create or write (permissions, full disk, missing directory)
-    NotFound,    ///< no run with that ID
-    BadReport,   ///< the report given to add() is not a wattprint report
+    Missing,    ///< no database at the path (read-only open)
+    NotAStore,  ///< a file that is not SQLite, or a SQLite database of another program
+    Corrupt,    ///< SQLite says the file is damaged
+    Newer,      ///< written by a newer wattprint (store schema above kStoreSchemaVersion)
+    Busy,       ///< still locked by another writer after the busy timeout
+    Io,         ///< cannot create or write (permissions, full disk, missing directory)
+    NotFound,   ///< no run with that ID
+    BadReport,  ///< the report given to add() is not a wattprint report
   };
   StoreError(Problem problem, const std::string& message) : std::runtime_error(message), problem_(problem) {}
   [[nodiscard]] Problem problem() const { return problem_; }
@@ -120,6 +120,11 @@ class RunStore {
 
  private:
   RunStore(sqlite3* db, std::filesystem::path path);
+  /// One try of open() / add(), retried from the start while the database is busy.
+  static RunStore open_checked(const std::filesystem::path& path);
+  Added add_once(const nlohmann::json& report, const std::string& origin, const std::string& run_uuid,
+                 const std::string& command_text, const std::optional<std::string>& command_json,
+                 const std::optional<std::string>& hostname, const std::optional<std::string>& tool_version);
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
 };
