@@ -177,7 +177,7 @@ std::string tags_text(const std::map<std::string, std::string>& tags) {
   std::string text;
   for (const auto& [key, value] : tags) {
     if (!text.empty()) text += ' ';
-    text += key + "=" + value;
+    text.append(key).append("=").append(value);
   }
   return text;
 }
