@@ -7,8 +7,10 @@
 #include <pwd.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -849,12 +851,49 @@ RunStore RunStore::open_checked(const std::filesystem::path& path) {
   if (rc != SQLITE_OK) throw_sqlite(conn.db, rc, path, "open");
   sqlite3_busy_timeout(conn.db, kBusyTimeoutMs);
   if (can_write) {
-    exec(conn.db, "PRAGMA journal_mode = WAL", path);
-    exec(conn.db, "PRAGMA synchronous = NORMAL", path);
+    struct statfs where {};
+    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+    bool local =
+        ::statfs(dir.c_str(), &where) != 0 || !is_network_filesystem(static_cast<std::int64_t>(where.f_type));
+    // For a shared file system not recognised here (or to test the rollback journal on a local disk).
+    if (const char* forced = std::getenv("WATTPRINT_STORE_JOURNAL"); forced != nullptr) {
+      if (std::string_view(forced) == "delete") local = false;
+      if (std::string_view(forced) == "wal") local = true;
+    }
+    // WAL needs memory shared by every process using the file: not possible across the nodes of a cluster
+    // sharing an NFS or Lustre home. There, the rollback journal and the file system's locks.
+    exec(conn.db, local ? "PRAGMA journal_mode = WAL" : "PRAGMA journal_mode = DELETE", path);
+    exec(conn.db, local ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL", path);
   }
   exec(conn.db, "PRAGMA foreign_keys = ON", path);
   if (needs_migration) migrate(conn.db, path);
   return {conn.release(), path};
+}
+
+bool is_network_filesystem(std::int64_t statfs_type) {
+  // f_type magic numbers (statfs(2), linux/magic.h and the file systems' sources).
+  constexpr std::int64_t kNetwork[] = {
+      0x6969,      // NFS
+      0xFF534D42,  // CIFS / SMB
+      0xFE534D42,  // SMB2
+      0x517B,      // SMB (old)
+      0x0BD00BD0,  // Lustre
+      0x47504653,  // GPFS / IBM Storage Scale
+      0x19830326,  // BeeGFS
+      0x65735546,  // FUSE (sshfs and the like)
+      0x00C36400,  // Ceph
+      0x564C,      // NCP
+      0x6B414653,  // AFS
+      0x013111A8,  // IBRIX
+      0x7461636F,  // OCFS2
+      0x01161970,  // GFS2
+  };
+  return std::find(std::begin(kNetwork), std::end(kNetwork), statfs_type) != std::end(kNetwork);
+}
+
+std::string RunStore::journal_mode() const {
+  Statement mode(db_, "PRAGMA journal_mode", path_);
+  return mode.step("read") ? mode.text(0) : std::string();
 }
 
 int RunStore::schema_version() const { return static_cast<int>(pragma_int(db_, "user_version", path_)); }

@@ -3,10 +3,11 @@
 // per-method energies and its power samples (the report's downsampled timeline) in tables that `sqlite3` can
 // query. Schema and migrations: docs/run-history.md.
 //
-// Safety: WAL journal and a busy timeout, writes in BEGIN IMMEDIATE transactions, so runs that end at the
-// same moment on one database all land. A file that is not a wattprint store, is corrupt, or was written by a
-// newer wattprint is reported with StoreError and never written to. Older schemas are migrated forward in
-// one transaction, after a copy of the file is kept beside it (runs.db.schema-N.bak).
+// Safety: WAL journal (the rollback journal on network file systems) and a busy timeout, writes in BEGIN
+// IMMEDIATE transactions, so runs that end at the same moment on one database all land. A file that is not a
+// wattprint store, is corrupt, or was written by a newer wattprint is reported with StoreError and never
+// written to. Older schemas are migrated forward in one transaction, after a copy of the file is kept beside
+// it (runs.db.schema-N.bak).
 #pragma once
 
 #include <cstdint>
@@ -116,6 +117,8 @@ class RunStore {
   [[nodiscard]] nlohmann::json report(std::int64_t id) const;
 
   [[nodiscard]] int schema_version() const;
+  /// "wal" on a local file system; "delete" (rollback journal) on a network one, where WAL cannot work.
+  [[nodiscard]] std::string journal_mode() const;
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
  private:
@@ -128,6 +131,11 @@ class RunStore {
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
 };
+
+/// Whether statfs(2)'s f_type names a file system shared between machines (NFS, SMB, Lustre, GPFS, BeeGFS,
+/// Ceph, FUSE…): the store then uses SQLite's rollback journal instead of WAL, whose shared memory does not
+/// work across machines.
+bool is_network_filesystem(std::int64_t statfs_type);
 
 /// A run_id for a report that has none: "content-" and 16 hex digits of a hash of its JSON text.
 std::string content_run_id(const nlohmann::json& report);

@@ -341,6 +341,46 @@ TEST(RunStoreConcurrency, EightWritersAllLand) {
   EXPECT_EQ(count_rows(path, "SELECT count(DISTINCT run_uuid) FROM runs"), 200);
 }
 
+TEST(RunStoreConcurrency, EightWritersAllLandWithTheRollbackJournal) {
+  // What a store on NFS or Lustre uses (WAL cannot work across machines): the same writers, all land.
+  ::setenv("WATTPRINT_STORE_JOURNAL", "delete", 1);
+  TestDir dir;
+  const fs::path path = dir.path() / "shared" / "runs.db";
+  const json base = golden("report_v1.json");
+  const int ok = fork_together(8, [&](int child) {
+    try {
+      auto store = RunStore::open(path, RunStore::Mode::Create);
+      if (store.journal_mode() != "delete") return 3;
+      for (int i = 0; i < 25; ++i) {
+        json report = base;
+        report["run_id"] = "nfs-writer-" + std::to_string(child) + "-run-" + std::to_string(i);
+        if (!store.add(report, "run").added) return 2;
+      }
+      return 0;
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "child %d: %s\n", child, error.what());
+      return 1;
+    }
+  });
+  ::unsetenv("WATTPRINT_STORE_JOURNAL");
+  EXPECT_EQ(ok, 8);
+  auto store = RunStore::open(path, RunStore::Mode::Existing);
+  EXPECT_EQ(store.journal_mode(), "wal");  // a local disk again: back to WAL
+  EXPECT_EQ(store.list({}).size(), 200U);
+}
+
+TEST(RunStore, NetworkFileSystemsAreRecognised) {
+  EXPECT_TRUE(is_network_filesystem(0x6969));       // NFS
+  EXPECT_TRUE(is_network_filesystem(0x0BD00BD0));   // Lustre
+  EXPECT_TRUE(is_network_filesystem(0x47504653));   // GPFS
+  EXPECT_TRUE(is_network_filesystem(0x19830326));   // BeeGFS
+  EXPECT_FALSE(is_network_filesystem(0xEF53));      // ext2/3/4
+  EXPECT_FALSE(is_network_filesystem(0x01021994));  // tmpfs
+  EXPECT_FALSE(is_network_filesystem(0x58465342));  // XFS
+  TestDir dir;
+  EXPECT_EQ(RunStore::open(dir.path() / "runs.db", RunStore::Mode::Create).journal_mode(), "wal");
+}
+
 TEST(RunStoreConcurrency, TwoProcessesMigrateAnOldStoreOnce) {
   TestDir dir;
   const fs::path path = dir.path() / "runs.db";
