@@ -14,6 +14,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -54,6 +55,20 @@ auto retry_while_busy(Attempt&& attempt) -> decltype(attempt()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms + jitter));
     pause_ms = std::min(pause_ms * 2, 64U);
   }
+}
+
+StoreError other_program(const std::filesystem::path& path) {
+  return {StoreError::Problem::NotAStore,
+          fmt::format("{} is not a wattprint run history (an SQLite database of another program): give "
+                      "another --store",
+                      path.string())};
+}
+
+StoreError newer_store(const std::filesystem::path& path, std::int64_t version) {
+  return {StoreError::Problem::Newer,
+          fmt::format("{} was written by a newer wattprint (store schema {}; this one reads up to {}): "
+                      "upgrade wattprint, or give another --store",
+                      path.string(), version, kStoreSchemaVersion)};
 }
 
 [[noreturn]] void throw_sqlite(sqlite3* db, int rc, const std::filesystem::path& path,
@@ -370,6 +385,33 @@ std::string validate(const json& report) {
   }
   const auto kind = string_at(report, "kind");
   if (!kind || (*kind != "run" && *kind != "estimate")) return R"(its "kind" is not "run" or "estimate")";
+  const auto methods = report.find("methods");
+  if (methods == report.end() || !methods->is_object() || methods->empty()) {
+    return "it has no \"methods\" object";
+  }
+  for (const auto& [name, method] : methods->items()) {
+    if (!method.is_object()) return fmt::format("its method '{}' is not an object", name);
+    const auto available = method.find("available");
+    if (available == method.end() || !available->is_boolean()) {
+      return fmt::format("its method '{}' has no true/false \"available\"", name);
+    }
+    for (const char* key : {"it_energy_j", "energy_kwh", "co2_g"}) {
+      const auto value = method.find(key);
+      const bool number = value != method.end() && value->is_number() && std::isfinite(value->get<double>());
+      const bool none = value == method.end() || value->is_null();
+      if (available->get<bool>() ? !number : !(none || number)) {
+        return fmt::format("its method '{}' has {} \"{}\"", name,
+                           available->get<bool>() ? "no numeric" : "a non-numeric", key);
+      }
+    }
+  }
+  if (const auto duration = report.find("duration_s"); duration != report.end() && !duration->is_number()) {
+    return "its \"duration_s\" is not a number";
+  }
+  if (const auto phases = report.find("phases");
+      phases != report.end() && !phases->is_null() && !phases->is_array()) {
+    return "its \"phases\" is not an array";
+  }
   const auto tags = report.find("tags");
   if (tags != report.end() && !tags->is_null()) {
     if (!tags->is_object()) return "its \"tags\" is not an object";
@@ -622,11 +664,77 @@ bool writable(const std::filesystem::path& path) {
   return ::access(path.c_str(), W_OK) == 0 && ::access(dir.c_str(), W_OK) == 0;
 }
 
+/// A read-only connection. In a directory this process cannot write (a colleague's store, a read-only
+/// share), SQLite could not create the -shm file a WAL database needs: the file is then opened as immutable
+/// (no locks, no side files), which is right for a file nobody can be writing from here.
+int open_read_only(const std::filesystem::path& path, sqlite3** db) {
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  if (::access(dir.c_str(), W_OK) == 0)
+    return sqlite3_open_v2(path.c_str(), db, SQLITE_OPEN_READONLY, nullptr);
+  std::string uri = "file:";
+  for (const char c : std::filesystem::absolute(path).string()) {
+    if (c == '%' || c == '?' || c == '#') {
+      uri += fmt::format("%{:02X}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    } else {
+      uri += c;
+    }
+  }
+  uri += "?immutable=1";
+  return sqlite3_open_v2(uri.c_str(), db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
+}
+
+/// Refuses, from the file's first 100 bytes and without opening it with SQLite (which may create -wal and
+/// -shm files beside it), what is plainly not a store of this wattprint: not SQLite, another program's
+/// application_id, a newer store schema. An empty file is a fresh store.
+void check_header(const std::filesystem::path& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return;  // the SQLite open that follows says why
+  unsigned char header[100] = {};
+  const std::size_t got = std::fread(header, 1, sizeof header, file);
+  std::fclose(file);
+  if (got == 0) return;
+  constexpr std::string_view kMagic("SQLite format 3\0", 16);
+  if (got < sizeof header || std::string_view(reinterpret_cast<const char*>(header), 16) != kMagic) {
+    throw StoreError(Problem::NotAStore,
+                     fmt::format("{} is not a wattprint run history (not an SQLite database): give another "
+                                 "--store",
+                                 path.string()));
+  }
+  const auto big_endian = [&](std::size_t at) {
+    return static_cast<std::uint32_t>(header[at]) << 24U | static_cast<std::uint32_t>(header[at + 1]) << 16U |
+           static_cast<std::uint32_t>(header[at + 2]) << 8U | static_cast<std::uint32_t>(header[at + 3]);
+  };
+  const std::uint32_t user_version = big_endian(60);
+  const std::uint32_t application_id = big_endian(68);
+  if (application_id != 0 && application_id != static_cast<std::uint32_t>(kStoreApplicationId)) {
+    throw other_program(path);
+  }
+  if (application_id != 0 && user_version > static_cast<std::uint32_t>(kStoreSchemaVersion)) {
+    throw newer_store(path, user_version);
+  }
+}
+
+/// Throws Corrupt unless PRAGMA quick_check says "ok".
+void require_whole(sqlite3* db, const std::filesystem::path& path) {
+  Statement check(db, "PRAGMA quick_check", path);
+  std::string verdict;
+  while (check.step("read")) {
+    if (!verdict.empty()) verdict += "; ";
+    verdict += check.text(0);
+  }
+  if (verdict != "ok") {
+    throw StoreError(Problem::Corrupt,
+                     fmt::format("{} is damaged (SQLite quick_check: {}): move it aside and give another "
+                                 "--store (`sqlite3 {} .recover` saves what it can)",
+                                 path.string(), verdict.substr(0, 200), path.string()));
+  }
+}
+
 /// Looks at the file through a read-only connection, writing nothing: is it a store, which schema, is it
 /// whole.
 Inspection inspect(const std::filesystem::path& path) {
   Connection conn;
-  int rc = sqlite3_open_v2(path.c_str(), &conn.db, SQLITE_OPEN_READONLY, nullptr);
+  int rc = open_read_only(path, &conn.db);
   if (rc != SQLITE_OK) throw_sqlite(conn.db, rc, path, "open");
   sqlite3_busy_timeout(conn.db, kBusyTimeoutMs);
   // One read transaction, so that the reads below see one state of a file another process may be
@@ -645,16 +753,10 @@ Inspection inspect(const std::filesystem::path& path) {
     return out;
   }
   if (app_id != kStoreApplicationId) {
-    throw StoreError(Problem::NotAStore,
-                     fmt::format("{} is not a wattprint run history (an SQLite database of another program): "
-                                 "give another --store",
-                                 path.string()));
+    throw other_program(path);
   }
   if (out.version > kStoreSchemaVersion) {
-    throw StoreError(Problem::Newer,
-                     fmt::format("{} was written by a newer wattprint (store schema {}; this one "
-                                 "reads up to {}): upgrade wattprint, or give another --store",
-                                 path.string(), out.version, kStoreSchemaVersion));
+    throw newer_store(path, out.version);
   }
   if (out.version < 1) {
     throw StoreError(Problem::NotAStore,
@@ -663,19 +765,7 @@ Inspection inspect(const std::filesystem::path& path) {
                                  path.string()));
   }
   if (out.version < kStoreSchemaVersion) {
-    // About to migrate: make sure the data is whole first.
-    Statement check(conn.db, "PRAGMA quick_check", path);
-    std::string verdict;
-    while (check.step("read")) {
-      if (!verdict.empty()) verdict += "; ";
-      verdict += check.text(0);
-    }
-    if (verdict != "ok") {
-      throw StoreError(Problem::Corrupt,
-                       fmt::format("{} is damaged (SQLite quick_check: {}): move it aside and give another "
-                                   "--store (`sqlite3 {} .recover` saves what it can)",
-                                   path.string(), verdict.substr(0, 200), path.string()));
-    }
+    require_whole(conn.db, path);  // about to migrate: the data must be whole first
     Statement count(conn.db, "SELECT EXISTS (SELECT 1 FROM runs)", path);
     out.has_runs = count.step("read") && count.int64(0) != 0;
   }
@@ -812,7 +902,12 @@ RunStore::~RunStore() {
 
 RunStore RunStore::open(const std::filesystem::path& path, Mode mode) {
   std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw StoreError(Problem::Io, fmt::format("{} is a directory: give the database file, e.g. {}",
+                                              path.string(), (path / "runs.db").string()));
+  }
   const bool exists = std::filesystem::exists(path, ec);
+  if (exists) check_header(path);
   if (!exists) {
     if (mode == Mode::Existing) {
       throw StoreError(
@@ -846,8 +941,8 @@ RunStore RunStore::open_checked(const std::filesystem::path& path) {
                     path.string(), inspection.version, kStoreSchemaVersion));
   }
   Connection conn;
-  const int flags = can_write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
-  const int rc = sqlite3_open_v2(path.c_str(), &conn.db, flags, nullptr);
+  const int rc = can_write ? sqlite3_open_v2(path.c_str(), &conn.db, SQLITE_OPEN_READWRITE, nullptr)
+                           : open_read_only(path, &conn.db);
   if (rc != SQLITE_OK) throw_sqlite(conn.db, rc, path, "open");
   sqlite3_busy_timeout(conn.db, kBusyTimeoutMs);
   if (can_write) {
@@ -895,6 +990,8 @@ std::string RunStore::journal_mode() const {
   Statement mode(db_, "PRAGMA journal_mode", path_);
   return mode.step("read") ? mode.text(0) : std::string();
 }
+
+void RunStore::check_whole() const { require_whole(db_, path_); }
 
 int RunStore::schema_version() const { return static_cast<int>(pragma_int(db_, "user_version", path_)); }
 
@@ -1013,7 +1110,7 @@ std::vector<StoredRun> RunStore::list(const RunFilter& filter) const {
     bindings.push_back({next++, *filter.command_contains});
   }
   if (filter.host) {
-    sql += fmt::format(" AND r.hostname = ?{}", next);
+    sql += fmt::format(" AND r.hostname = ?{} COLLATE NOCASE", next);
     bindings.push_back({next++, *filter.host});
   }
   sql += fmt::format(" ORDER BY r.started_at DESC, r.id DESC LIMIT ?{}", next);
@@ -1054,14 +1151,22 @@ std::vector<StoredRun> RunStore::list(const RunFilter& filter) const {
 }
 
 std::int64_t RunStore::resolve(std::string_view id) const {
-  const std::string text(id);
+  std::string text(id);
+  // run_ids are lower-case hexadecimal; an ID copied from elsewhere may not be.
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
   const auto not_found = [&] {
-    return StoreError(Problem::NotFound,
-                      fmt::format("no run '{}' in {}: `wattprint runs` lists the IDs", text, path_.string()));
+    check_whole();  // a damaged file, not a missing run, is what the user must hear about
+    const bool short_prefix = text.size() < 8 && text.find_first_not_of("0123456789") != std::string::npos;
+    return StoreError(
+        Problem::NotFound,
+        fmt::format("no run '{}' in {}{}: `wattprint runs` lists the IDs", std::string(id), path_.string(),
+                    short_prefix ? " (a run_id prefix needs 8 characters or more)" : ""));
   };
   if (text == "last") {
     Statement last(db_, "SELECT id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1", path_);
     if (last.step("read")) return last.int64(0);
+    check_whole();
     throw StoreError(
         Problem::NotFound,
         fmt::format("no runs in {} yet: runs are stored there by `wattprint run`", path_.string()));
@@ -1095,6 +1200,7 @@ nlohmann::json RunStore::report(std::int64_t id) const {
   Statement select(db_, "SELECT report_json, timeline_stored FROM runs WHERE id = ?1", path_);
   select.bind(1, id);
   if (!select.step("read")) {
+    check_whole();
     throw StoreError(Problem::NotFound,
                      fmt::format("no run {} in {}: `wattprint runs` lists the IDs", id, path_.string()));
   }

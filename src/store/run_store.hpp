@@ -123,6 +123,8 @@ class RunStore {
 
  private:
   RunStore(sqlite3* db, std::filesystem::path path);
+  /// Throws Corrupt when PRAGMA quick_check finds damage (called before saying a run is not there).
+  void check_whole() const;
   /// One try of open() / add(), retried from the start while the database is busy.
   static RunStore open_checked(const std::filesystem::path& path);
   Added add_once(const nlohmann::json& report, const std::string& origin, const std::string& run_uuid,

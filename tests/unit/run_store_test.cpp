@@ -170,6 +170,14 @@ TEST(RunStore, RejectsWhatIsNotAReport) {
   bad.back()["tags"] = {{"bad key", "x"}};
   bad.push_back(good);
   bad.back()["tags"] = {{"n", 1}};
+  bad.push_back(good);  // a report cut by hand: no methods
+  bad.back().erase("methods");
+  bad.push_back(good);
+  bad.back()["methods"]["process"]["energy_kwh"] = "lots";
+  bad.push_back(good);
+  bad.back()["methods"]["estimate"].erase("available");
+  bad.push_back(good);
+  bad.back()["duration_s"] = "long";
   for (const auto& report : bad) {
     try {
       (void)store.add(report, "run");
@@ -592,6 +600,115 @@ TEST(RunStoreIds, NewRunIdIsAVersion4Uuid) {
   EXPECT_NE(content_run_id(json{{"a", 1}}), content_run_id(json{{"a", 2}}));
   EXPECT_EQ(content_run_id(json{{"a", 1}}).rfind("content-", 0), 0U);
   EXPECT_EQ(content_run_id(json{{"a", 1}}).size(), 8U + 16U);
+}
+
+}  // namespace
+}  // namespace wattprint
+
+namespace wattprint {
+namespace {
+
+void exec_sql(const fs::path& path, const char* sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+TEST(RunStoreRefuses, ANewerOrForeignStoreGetsNoSideFiles) {
+  // Refused from the file's header alone: no -wal or -shm appears beside a file wattprint must not touch.
+  TestDir dir;
+  const fs::path newer = dir.path() / "newer.db";
+  {
+    auto store = RunStore::open(newer, RunStore::Mode::Create);
+    (void)store.add(golden("report_v1.json"), "run");
+  }
+  exec_sql(newer, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE; PRAGMA user_version = 99");
+  ASSERT_FALSE(fs::exists(newer.string() + "-wal"));
+  const fs::path foreign = dir.path() / "foreign.db";
+  exec_sql(foreign, "PRAGMA journal_mode = WAL; PRAGMA application_id = 42; CREATE TABLE notes (t TEXT)");
+  exec_sql(foreign, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE");
+  for (const auto& [path, problem] :
+       {std::pair{newer, StoreError::Problem::Newer}, std::pair{foreign, StoreError::Problem::NotAStore}}) {
+    for (const auto mode : {RunStore::Mode::Existing, RunStore::Mode::Create}) {
+      try {
+        (void)RunStore::open(path, mode);
+        ADD_FAILURE() << path << " was opened";
+      } catch (const StoreError& error) {
+        EXPECT_EQ(error.problem(), problem) << error.what();
+      }
+      EXPECT_FALSE(fs::exists(path.string() + "-wal")) << path;
+      EXPECT_FALSE(fs::exists(path.string() + "-shm")) << path;
+    }
+  }
+}
+
+TEST(RunStoreOpen, AStoreInADirectoryNobodyElseCanWriteIsReadable) {
+  // A colleague's store (or a read-only share): the reader cannot create runs.db-shm next to it.
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to read as another user (nobody)";
+  TestDir dir;
+  const fs::path path = dir.path() / "team" / "runs.db";
+  {
+    auto store = RunStore::open(path, RunStore::Mode::Create);
+    (void)store.add(golden("report_phases.json"), "run");
+    (void)store.add(golden("report_v1.json"), "run");
+  }
+  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(path.parent_path(), fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(10);
+    try {
+      auto store = RunStore::open(path, RunStore::Mode::Existing);
+      if (store.list({}).size() != 2) ::_exit(11);
+      const json report = store.report(store.resolve("last"));
+      if (!report.is_object()) ::_exit(12);
+      json another = golden("report_v1.json");
+      another["run_id"] = "not-stored-yet";
+      (void)store.add(another, "run");  // must fail: read-only
+      ::_exit(13);
+    } catch (const StoreError& error) {
+      std::fprintf(stderr, "%s\n", error.what());
+      ::_exit(error.problem() == StoreError::Problem::BadReport ? 14 : 0);
+    }
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(RunStoreOpen, AMissingRunInADamagedStoreIsReportedAsDamage) {
+  TestDir dir;
+  const fs::path path = dir.path() / "runs.db";
+  {
+    auto store = RunStore::open(path, RunStore::Mode::Create);
+    for (int i = 0; i < 40; ++i) {
+      json report = golden("report_v1.json");
+      report["run_id"] = "run-" + std::to_string(i);
+      (void)store.add(report, "run");
+    }
+  }
+  exec_sql(path, "PRAGMA wal_checkpoint(TRUNCATE)");
+  // Overwrite the middle of the file (the runs table's pages), leaving the header whole.
+  const auto size = fs::file_size(path);
+  {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(size / 2));
+    const std::string junk(8192, '\x5a');
+    file.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  try {
+    auto store = RunStore::open(path, RunStore::Mode::Existing);
+    (void)store.report(store.resolve("1"));
+    (void)store.report(store.resolve("999"));
+    ADD_FAILURE() << "a damaged store answered";
+  } catch (const StoreError& error) {
+    EXPECT_EQ(error.problem(), StoreError::Problem::Corrupt) << error.what();
+  }
 }
 
 }  // namespace
