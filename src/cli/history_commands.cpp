@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <regex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -173,11 +174,25 @@ RunFilter make_filter(const FilterFlags& flags) {
   return filter;
 }
 
+/// "gpu=t4 note='two words'": values with spaces or quotes are quoted, so the list splits unambiguously.
 std::string tags_text(const std::map<std::string, std::string>& tags) {
   std::string text;
   for (const auto& [key, value] : tags) {
     if (!text.empty()) text += ' ';
-    text.append(key).append("=").append(value);
+    text.append(key).append("=");
+    if (value.empty() || value.find_first_of(" \t'\"") != std::string::npos) {
+      text += '\'';
+      for (const char c : value) {
+        if (c == '\'') {
+          text.append("'\\''");
+        } else {
+          text += c;
+        }
+      }
+      text += '\'';
+    } else {
+      text.append(value);
+    }
   }
   return text;
 }
@@ -334,6 +349,28 @@ int execute_show(const ShowFlags& flags) {
   return 0;
 }
 
+/// The reports in a file: an export file's runs, or the file itself when it is one report.
+std::vector<json> reports_in(const std::string& file) {
+  json parsed = read_json_file(file);
+  if (parsed.is_object() && parsed.value("kind", std::string()) == kExportKind) {
+    const int schema = parsed.value("schema_version", 0);
+    if (schema > kExportSchemaVersion) {
+      throw std::runtime_error(
+          fmt::format("{}: export format {} is newer than this wattprint reads ({}): upgrade wattprint", file,
+                      schema, kExportSchemaVersion));
+    }
+    if (!parsed.contains("runs") || !parsed["runs"].is_array()) {
+      throw std::runtime_error(fmt::format("{}: an export without its runs", file));
+    }
+    std::vector<json> runs = parsed["runs"].get<std::vector<json>>();
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      check_report(runs[i], fmt::format("{} (run {})", file, i + 1));
+    return runs;
+  }
+  check_report(parsed, file);
+  return {std::move(parsed)};
+}
+
 // ---- wattprint compare ----
 
 struct CompareFlags {
@@ -348,9 +385,12 @@ int execute_compare(const CompareFlags& flags) {
   std::vector<ComparedRun> runs;
   std::optional<RunStore> store;
   for (const std::string& word : flags.runs) {
-    std::error_code ec;
-    if (word.size() > 5 && word.ends_with(".json") && fs::is_regular_file(word, ec)) {
-      runs.push_back({0, read_report_file(word)});
+    if (word.ends_with(".json") || word.find('/') != std::string::npos) {  // a file, not an ID
+      std::error_code ec;
+      if (!fs::is_regular_file(word, ec)) {
+        throw UsageError(fmt::format("{}: no such file (give a report or export file, or a run ID)", word));
+      }
+      for (json& report : reports_in(word)) runs.push_back({0, std::move(report)});
       continue;
     }
     if (!store) store = open_store(flags.store, RunStore::Mode::Existing);
@@ -358,7 +398,25 @@ int execute_compare(const CompareFlags& flags) {
     runs.push_back({id, store->report(id)});
   }
   CompareOptions options;
-  if (flags.by && *flags.by != "none") options.by = flags.by;
+  if (flags.by && *flags.by != "none") {
+    options.by = flags.by;
+    std::set<std::string> names;
+    for (const ComparedRun& run : runs) {
+      const auto phases = run.report.find("phases");
+      if (phases == run.report.end() || !phases->is_array()) continue;
+      for (const json& phase : *phases) {
+        if (phase.is_object() && phase.contains("name") && phase["name"].is_string()) {
+          names.insert(phase["name"].get<std::string>());
+        }
+      }
+    }
+    if (names.count(*flags.by) == 0) {
+      std::string known;
+      for (const std::string& name : names) known.append(known.empty() ? "" : ", ").append(name);
+      throw UsageError(fmt::format("--by: no run has a phase named '{}' ({})", *flags.by,
+                                   known.empty() ? "these runs have no phases" : "phases: " + known));
+    }
+  }
   const Comparison comparison = make_comparison(runs, options);
   write_output(std::nullopt, render_comparison_text(comparison));
   if (flags.html) {
@@ -389,8 +447,15 @@ int execute_export(const ExportFlags& flags) {
   if (flags.output) check_writable_path("--output", *flags.output);
   const RunFilter filter = make_filter(flags.filter);
   const RunStore store = open_store(flags.store, RunStore::Mode::Existing);
+  if (!flags.ids.empty() && (!flags.filter.tags.empty() || flags.filter.since || flags.filter.until ||
+                             flags.filter.command || flags.filter.host)) {
+    throw UsageError("export: give run IDs or filters, not both");
+  }
   std::vector<std::int64_t> ids;
-  for (const std::string& id : flags.ids) ids.push_back(store.resolve(id));
+  for (const std::string& text : flags.ids) {
+    const std::int64_t id = store.resolve(text);
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
   if (flags.ids.empty()) {
     std::vector<StoredRun> runs = store.list(filter);
     std::reverse(runs.begin(), runs.end());  // oldest first
@@ -418,7 +483,7 @@ int execute_export(const ExportFlags& flags) {
       const std::string leading =
           fmt::format("{},{},{},{},{},{},", csv_field(report.value("run_id", std::string())), id,
                       csv_field(view.started_at), csv_field(view.hostname), csv_field(view.command_text),
-                      csv_field(tags_text(tags)));
+                      csv_field(json(tags).dump()));
       text += report_view::render_csv_rows(view, leading);
     }
   }
@@ -436,31 +501,13 @@ struct ImportFlags {
   std::vector<std::string> tags;
 };
 
-/// The reports in a file: an export file's runs, or the file itself when it is one report.
-std::vector<json> reports_in(const std::string& file) {
-  json parsed = read_json_file(file);
-  if (parsed.is_object() && parsed.value("kind", std::string()) == kExportKind) {
-    const int schema = parsed.value("schema_version", 0);
-    if (schema > kExportSchemaVersion) {
-      throw std::runtime_error(
-          fmt::format("{}: export format {} is newer than this wattprint reads ({}): upgrade wattprint", file,
-                      schema, kExportSchemaVersion));
-    }
-    if (!parsed.contains("runs") || !parsed["runs"].is_array()) {
-      throw std::runtime_error(fmt::format("{}: an export without its runs", file));
-    }
-    std::vector<json> runs = parsed["runs"].get<std::vector<json>>();
-    for (std::size_t i = 0; i < runs.size(); ++i)
-      check_report(runs[i], fmt::format("{} (run {})", file, i + 1));
-    return runs;
-  }
-  check_report(parsed, file);
-  return {std::move(parsed)};
-}
-
 int execute_import(const ImportFlags& flags) {
   std::map<std::string, std::string> extra_tags;
-  for (const std::string& text : flags.tags) extra_tags.insert(parse_tag("--tag", text));
+  for (const std::string& text : flags.tags) {
+    auto [key, value] = parse_tag("--tag", text);
+    if (!extra_tags.emplace(key, value).second)
+      throw UsageError(fmt::format("--tag: '{}' is given twice", key));
+  }
   RunStore store = open_store(flags.store, RunStore::Mode::Create);
   int failures = 0;
   std::size_t added = 0;
@@ -585,7 +632,7 @@ Action add_import_command(CLI::App& app) {
       "already stored (same run_id) is left as it is.\n"
       "  wattprint import run.json\n"
       "  wattprint import cluster-runs.json --tag site=lyon");
-  cmd->add_option("FILE", flags->files, "Report or export files")->required()->check(CLI::ExistingFile);
+  cmd->add_option("FILE", flags->files, "Report or export files")->required();
   cmd->add_option_function<std::vector<std::string>>(
          "--tag",
          [flags](const std::vector<std::string>& v) {

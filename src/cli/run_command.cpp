@@ -11,6 +11,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <set>
 #include <system_error>
 
 #include "attribution/gpu_selection.hpp"
@@ -153,8 +154,10 @@ int execute(const RunFlags& flags) {
   for (const std::string& value : flags.mark_end_regex)
     patterns.push_back(parse_mark_pattern("--mark-end-regex", value, PhaseMark::Kind::End));
   std::map<std::string, std::string> tags = config.tags;
+  std::set<std::string> tagged;
   for (const std::string& text : flags.tags) {
     auto [key, value] = parse_tag("--tag", text);
+    if (!tagged.insert(key).second) throw UsageError(fmt::format("--tag: '{}' is given twice", key));
     tags[key] = value;
   }
   const std::optional<std::filesystem::path> store = resolve_store_path(flags.store, flags.no_store, config);

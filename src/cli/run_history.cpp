@@ -64,15 +64,17 @@ namespace {
 /// Keeps the report in a file when it could not be stored; returns the file, or empty when that failed too.
 std::string keep_unstored(const nlohmann::json& report, const fs::path& store) {
   const std::string name = fmt::format("{}.json", report.value("run_id", std::string("run")));
-  std::vector<fs::path> candidates{store.parent_path() / "unstored" / name};
+  std::error_code ec;
+  std::vector<fs::path> candidates{fs::absolute(store, ec).parent_path() / "unstored" / name};
   const char* tmp = std::getenv("TMPDIR");
   candidates.push_back(fs::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") / ("wattprint-" + name));
   const std::string text = report.dump(2) + "\n";
   for (const fs::path& candidate : candidates) {
     try {
-      std::error_code ec;
       fs::create_directories(candidate.parent_path(), ec);
       write_file_atomically(candidate, text);
+      // The report holds the command line: readable by its owner only, like the database.
+      fs::permissions(candidate, fs::perms::owner_read | fs::perms::owner_write, ec);
       return candidate.string();
     } catch (const std::exception&) {
       continue;

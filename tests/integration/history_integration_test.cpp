@@ -158,6 +158,8 @@ TEST_F(History, RunsListsMostRecentFirstAndFilters) {
   EXPECT_EQ(lines_of(bad.err), 1U) << bad.err;
   const ProcessResult bad_tag = wattprint(run_args({"--tag", "no value"}, {"true"}));
   EXPECT_EQ(bad_tag.exit_code, 2) << describe(bad_tag);
+  const ProcessResult twice = wattprint(run_args({"--tag", "k=1", "--tag", "k=2"}, {"true"}));
+  EXPECT_EQ(twice.exit_code, 2) << describe(twice);
 }
 
 TEST_F(History, NoStoreFlagEnvironmentAndConfigurationKeepNoHistory) {
@@ -253,13 +255,23 @@ TEST_F(History, ExportAndImportMoveRunsBetweenMachines) {
   EXPECT_EQ(bad.exit_code, 1) << describe(bad);
   EXPECT_NE(bad.err.find("not a wattprint report"), std::string::npos) << bad.err;
   EXPECT_EQ(runs_json({"--store", there.string()}).size(), 3U);
+  // A missing file is one failure among the files, not the end of the import.
+  const ProcessResult partly = wattprint(
+      {"import", "--store", (home_.path() / "third.db").string(), "/nonexistent/runs.json", single.string()});
+  EXPECT_EQ(partly.exit_code, 1) << describe(partly);
+  EXPECT_EQ(runs_json({"--store", (home_.path() / "third.db").string()}).size(), 1U);
+  // IDs or filters, not both; an ID given twice is exported once.
+  EXPECT_EQ(wattprint({"export", "--store", here.string(), "1", "--tag", "gpu=t4"}).exit_code, 2);
+  const ProcessResult twice = wattprint({"export", "--store", here.string(), "1", "1"});
+  ASSERT_EQ(twice.exit_code, 0) << describe(twice);
+  EXPECT_EQ(json::parse(twice.out).at("runs").size(), 1U);
 
   // CSV: a header, then one row per (run, span, method): two runs without phases, five methods each.
   const ProcessResult csv = wattprint({"export", "--store", here.string(), "--format", "csv"});
   ASSERT_EQ(csv.exit_code, 0) << describe(csv);
   EXPECT_EQ(csv.out.rfind("run_id,id,started_at,hostname,command,tags,scope,name,", 0), 0U) << csv.out;
   EXPECT_EQ(lines_of(csv.out), 1U + 2U * 5U) << csv.out;
-  EXPECT_NE(csv.out.find("gpu=rtx6000"), std::string::npos);
+  EXPECT_NE(csv.out.find(R"({""gpu"":""rtx6000""})"), std::string::npos) << csv.out;
 }
 
 TEST_F(History, AnUnusableDatabaseIsLeftAsItWasAndTheReportIsKept) {
@@ -275,6 +287,8 @@ TEST_F(History, AnUnusableDatabaseIsLeftAsItWasAndTheReportIsKept) {
   std::string kept = run.err.substr(import_at + 17);
   kept = kept.substr(0, kept.find('`'));
   ASSERT_TRUE(fs::exists(kept)) << run.err;
+  EXPECT_TRUE(fs::path(kept).is_absolute()) << kept;
+  EXPECT_EQ(fs::status(kept).permissions() & fs::perms::others_read, fs::perms::none);
   // Once the user has moved the bad file aside, the kept report imports.
   const ProcessResult imported = wattprint({"import", "--store", (home_.path() / "new.db").string(), kept});
   ASSERT_EQ(imported.exit_code, 0) << describe(imported);
@@ -315,6 +329,20 @@ TEST_F(History, CompareTwoStoredRunsByEpoch) {
   ASSERT_EQ(wattprint({"show", "2", "--format", "json", "--output", saved.string()}).exit_code, 0);
   const ProcessResult mixed = wattprint({"compare", "1", saved.string()});
   ASSERT_EQ(mixed.exit_code, 0) << describe(mixed);
+  EXPECT_NE(mixed.out.find("2 runs"), std::string::npos) << mixed.out;
+  // An export file brings all its runs; a file that is not there is said to be missing.
+  const fs::path exported = home_.path() / "both.json";
+  ASSERT_EQ(wattprint({"export", "--output", exported.string()}).exit_code, 0);
+  const ProcessResult from_export = wattprint({"compare", "1", exported.string()});
+  ASSERT_EQ(from_export.exit_code, 0) << describe(from_export);
+  EXPECT_NE(from_export.out.find("3 runs"), std::string::npos) << from_export.out;
+  const ProcessResult no_file = wattprint({"compare", "1", "nosuch.json"});
+  EXPECT_EQ(no_file.exit_code, 2) << describe(no_file);
+  EXPECT_NE(no_file.err.find("no such file"), std::string::npos) << no_file.err;
+  // A misspelt --by is an error that lists the phases there are.
+  const ProcessResult misspelt = wattprint({"compare", "1", "2", "--by", "epochs"});
+  EXPECT_EQ(misspelt.exit_code, 2) << describe(misspelt);
+  EXPECT_NE(misspelt.err.find("phases: epoch"), std::string::npos) << misspelt.err;
   const ProcessResult unknown = wattprint({"compare", "1", "9"});
   EXPECT_EQ(unknown.exit_code, 1) << describe(unknown);
   EXPECT_EQ(lines_of(unknown.err), 1U) << unknown.err;
