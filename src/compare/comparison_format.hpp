@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "compare/run_comparison.hpp"
 
@@ -19,6 +20,10 @@ std::size_t display_width(std::string_view text);
 std::string shorten(std::string_view text, std::size_t max_width);
 /// Methods measured in one run and modelled in another (in any row): their modelled cells are marked "*".
 std::set<std::string> mixed_kind_methods(const Comparison& comparison);
+/// The kinds of a row's cells: "measured", "modelled", "mixed" (both), "unavailable" (none).
+std::string kind_text(const Comparison::Row& row);
+/// Indices as ranges: "3–300", "1, 4–6, 9", "2, 3" (a range from three consecutive integers on).
+std::string index_ranges(const std::vector<long long>& indices);
 /// The ID in the store ("12"), "—" for 0 (none).
 std::string id_text(std::int64_t id);
 /// The exit status ("0", "1"), "—" when unknown.

@@ -32,6 +32,13 @@ std::string run_colour(std::size_t run) {
   return kColours[run % std::size(kColours)];
 }
 
+/// Beyond this many indices the per-index charts draw lines without a dot per value.
+constexpr std::size_t kMaxPointMarks = 60;
+/// At most this many index labels under a per-index chart.
+constexpr std::size_t kMaxIndexLabels = 12;
+/// The swatch of modelled values in the legends: hatched, like the modelled bars.
+constexpr const char* kHatchedSwatch = "repeating-linear-gradient(135deg,#555 0 2px,#fff 2px 4px)";
+
 std::string num(double value) { return fmt::format("{:.1f}", value); }
 
 std::string value_text(double value, bool co2) {
@@ -74,16 +81,49 @@ std::string y_axis(const Plot& plot, const std::vector<double>& ticks, const std
   return out;
 }
 
-std::string run_legend(const Comparison& c) {
-  std::vector<std::pair<std::string, std::string>> entries;
+/// A swatch per run in its colour; with `modelled_entry`, a last, hatched entry that says how modelled
+/// values are drawn ("modelled (hatched)").
+std::string run_legend(const Comparison& c, const std::string& modelled_entry) {
+  std::string out = "<ul class=\"legend\">";
   for (std::size_t r = 0; r < c.runs.size(); ++r) {
     const auto& run = c.runs[r];
     std::string label = run.label;
     if (!run.tags_text.empty()) label += " " + run.tags_text;
     if (!run.hostname.empty()) label += " (" + run.hostname + ")";
-    entries.emplace_back(label, run_colour(r));
+    out += fmt::format(R"(<li><span class="swatch" style="background:{}"></span>{}</li>)", run_colour(r),
+                       html_escape(label));
   }
-  return rv::legend(entries);
+  if (!modelled_entry.empty()) {
+    out += fmt::format(R"(<li class="modelled"><span class="swatch" style="background:{}"></span>{}</li>)",
+                       kHatchedSwatch, html_escape(modelled_entry));
+  }
+  return out + "</ul>\n";
+}
+
+/// Whether any of the rows has a modelled value.
+bool any_modelled(const std::vector<const Row*>& rows) {
+  return std::any_of(rows.begin(), rows.end(), [](const Row* row) {
+    return std::any_of(row->cells.begin(), row->cells.end(),
+                       [](const Cell& cell) { return cell.kind == "modelled"; });
+  });
+}
+
+/// The id of run `run`'s hatch pattern in chart `chart` (ids are unique in the page).
+std::string hatch_id(const std::string& chart, std::size_t run) {
+  return fmt::format("{}-modelled-{}", chart, run);
+}
+
+/// A hatch per run in its colour (stripes on a light tint of it): the fill of modelled bars.
+std::string hatch_patterns(const std::string& chart, std::size_t runs) {
+  std::string out = "<defs>\n";
+  for (std::size_t r = 0; r < runs; ++r) {
+    out += fmt::format(
+        "<pattern id=\"{0}\" patternUnits=\"userSpaceOnUse\" width=\"6\" height=\"6\" "
+        "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"{1}\" fill-opacity=\"0.3\"/>"
+        "<rect width=\"3\" height=\"6\" fill=\"{1}\"/></pattern>\n",
+        hatch_id(chart, r), run_colour(r));
+  }
+  return out + "</defs>\n";
 }
 
 std::vector<const Row*> whole_run_rows(const Comparison& c) {
@@ -120,9 +160,11 @@ std::string bar_chart(const Comparison& c, bool co2) {
             .height = vertical_labels ? 400.0 : 340.0,
             .y_max = ticks.back()};
   const std::string unit = co2 ? "gCO2e" : "kWh";
-  std::string out = open_svg(
-      co2 ? "compare-co2" : "compare-kwh",
-      fmt::format("{} per method and run ({})", co2 ? "Emissions" : "Energy with PUE", unit), plot.height);
+  const std::string chart = co2 ? "compare-co2" : "compare-kwh";
+  std::string out =
+      open_svg(chart, fmt::format("{} per method and run ({})", co2 ? "Emissions" : "Energy with PUE", unit),
+               plot.height);
+  if (any_modelled(rows)) out += hatch_patterns(chart, runs);
   out += y_axis(plot, ticks, co2 ? "emissions (gCO2e)" : "energy with PUE (kWh)");
   for (std::size_t gi = 0; gi < rows.size(); ++gi) {
     const Row& row = *rows[gi];
@@ -143,11 +185,15 @@ std::string bar_chart(const Comparison& c, bool co2) {
       std::string tip = fmt::format("{} · {}: {} {}", c.runs[r].label, row.method, label, unit);
       if (ratio) tip += " (" + compare_format::format_ratio(*ratio) + " #1)";
       if (!cell.kind.empty()) tip += ", " + cell.kind;
+      // Modelled: hatched in the run's colour, outlined, so that the kind shows without hovering.
+      const bool modelled = cell.kind == "modelled";
       out += fmt::format(
-          "<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" "
-          "fill=\"{}\"><title>{}</title></rect>\n",
-          num(bx), num(by), num(std::max(bar_width - 1.0, 0.5)), num(std::max(plot.base() - by, 0.5)),
-          run_colour(r), html_escape(tip));
+          "<rect class=\"bar\" data-kind=\"{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" "
+          "fill=\"{}\"{}><title>{}</title></rect>\n",
+          modelled ? "modelled" : "measured", num(bx), num(by), num(std::max(bar_width - 1.0, 0.5)),
+          num(std::max(plot.base() - by, 0.5)), modelled ? "url(#" + hatch_id(chart, r) + ")" : run_colour(r),
+          modelled ? fmt::format(" stroke=\"{}\" stroke-width=\"1\"", run_colour(r)) : std::string(),
+          html_escape(tip));
       const double lx = bx + bar_width / 2;
       if (vertical_labels) {
         out += fmt::format(
@@ -202,7 +248,35 @@ IndexSeries index_series(const Comparison& c) {
   return s;
 }
 
-/// One method's kWh per index, a line per run (broken where the run has no value), a dot per value.
+/// The positions in `indices` (sorted) that get a label: all up to kMaxIndexLabels, else the multiples of
+/// the smallest step of 1, 2 or 5 × 10^k that leaves at most kMaxIndexLabels (every n-th position when no
+/// index is such a multiple).
+std::vector<std::size_t> labelled_positions(const std::vector<long long>& indices) {
+  std::vector<std::size_t> out;
+  if (indices.size() <= kMaxIndexLabels) {
+    for (std::size_t i = 0; i < indices.size(); ++i) out.push_back(i);
+    return out;
+  }
+  for (long long decade = 1; decade <= 100'000'000'000'000'000LL; decade *= 10) {
+    for (const long long factor : {1LL, 2LL, 5LL}) {
+      const long long step = factor * decade;
+      out.clear();
+      for (std::size_t i = 0; i < indices.size(); ++i) {
+        if (indices[i] % step == 0) out.push_back(i);
+      }
+      if (out.empty()) break;
+      if (out.size() <= kMaxIndexLabels) return out;
+    }
+    if (out.empty()) break;
+  }
+  out.clear();
+  const std::size_t stride = (indices.size() + kMaxIndexLabels - 1) / kMaxIndexLabels;
+  for (std::size_t i = 0; i < indices.size(); i += stride) out.push_back(i);
+  return out;
+}
+
+/// One method's kWh per index, a line per run (broken where the run has no value), a dot per value up to
+/// kMaxPointMarks indices. Modelled values: a dashed line and open dots.
 std::string line_chart(const Comparison& c, const IndexSeries& s, const std::string& method) {
   const auto& by_index = s.rows.at(method);
   double top_value = 0.0;
@@ -220,9 +294,11 @@ std::string line_chart(const Comparison& c, const IndexSeries& s, const std::str
   std::string out =
       open_svg("by-" + method, fmt::format("{}: energy with PUE (kWh) per {}", method, s.by), plot.height);
   out += y_axis(plot, ticks, "kWh");
-  for (std::size_t i = 0; i < s.indices.size(); ++i) {
-    out += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle" fill="#333">{}</text>)", num(x(i)),
-                       num(plot.base() + 16), s.indices[i]);
+  for (const std::size_t i : labelled_positions(s.indices)) {
+    out += fmt::format(
+        R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#333"/><text class="x-label" x="{0}" y="{3}" )"
+        R"(text-anchor="middle" fill="#333">{4}</text>)",
+        num(x(i)), num(plot.base()), num(plot.base() + 4), num(plot.base() + 16), s.indices[i]);
   }
   out += fmt::format("\n<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#333\">{}</text>\n",
                      num(kLeft + Plot::inner_width() / 2), num(plot.base() + 36), html_escape(s.by));
@@ -232,14 +308,18 @@ std::string line_chart(const Comparison& c, const IndexSeries& s, const std::str
                        html_escape(c.runs[r].label), html_escape(c.runs[r].label));
     std::string points;
     std::string dots;
+    bool segment_modelled = false;
+    const bool draw_dots = s.indices.size() <= kMaxPointMarks;
     const auto flush = [&] {
       if (points.find(' ') != std::string::npos) {
         out += fmt::format(
-            "<polyline class=\"line\" points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" "
-            "stroke-linejoin=\"round\"/>\n",
-            points, colour);
+            "<polyline class=\"line\" data-kind=\"{}\" points=\"{}\" fill=\"none\" stroke=\"{}\" "
+            "stroke-width=\"2\" stroke-linejoin=\"round\"{}/>\n",
+            segment_modelled ? "modelled" : "measured", points, colour,
+            segment_modelled ? " stroke-dasharray=\"6 4\"" : "");
       }
       points.clear();
+      segment_modelled = false;
     };
     for (std::size_t i = 0; i < s.indices.size(); ++i) {
       const auto it = by_index.find(s.indices[i]);
@@ -253,13 +333,20 @@ std::string line_chart(const Comparison& c, const IndexSeries& s, const std::str
       const double py = plot.y(std::max(*cell->energy_kwh, 0.0));
       if (!points.empty()) points += ' ';
       points += num(px) + "," + num(py);
+      const bool modelled = cell->kind == "modelled";
+      segment_modelled = segment_modelled || modelled;
+      if (!draw_dots) continue;
       std::string tip = fmt::format("{} · {} {}: {} kWh", c.runs[r].label, s.by, s.indices[i],
                                     rv::format_kwh_value(*cell->energy_kwh));
       if (cell->ratio_kwh) tip += " (" + compare_format::format_ratio(*cell->ratio_kwh) + " #1)";
       if (cell->duration_s) tip += ", " + rv::format_duration_text(*cell->duration_s);
+      if (!cell->kind.empty()) tip += ", " + cell->kind;
       dots += fmt::format(
-          "<circle class=\"point\" cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{}\"><title>{}</title></circle>\n",
-          num(px), num(py), colour, html_escape(tip));
+          "<circle class=\"point\" data-kind=\"{}\" cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{}\"{}>"
+          "<title>{}</title></circle>\n",
+          modelled ? "modelled" : "measured", num(px), num(py), modelled ? "#ffffff" : colour,
+          modelled ? fmt::format(" stroke=\"{}\" stroke-width=\"2\"", colour) : std::string(),
+          html_escape(tip));
     }
     flush();
     out += dots + "</g>\n";
@@ -269,7 +356,7 @@ std::string line_chart(const Comparison& c, const IndexSeries& s, const std::str
 }
 
 std::string ratio_table(const Comparison& c, bool co2, const std::set<std::string>& mixed) {
-  std::string out = "<table class=\"ratios\">\n<thead><tr><th>scope</th><th>method</th>";
+  std::string out = "<table class=\"ratios\">\n<thead><tr><th>scope</th><th>method</th><th>kind</th>";
   for (const auto& run : c.runs) {
     out += fmt::format(R"(<th class="num">{}</th><th class="num">ratio</th>)", html_escape(run.label));
   }
@@ -280,6 +367,7 @@ std::string ratio_table(const Comparison& c, bool co2, const std::set<std::strin
     out += fmt::format(R"(<tr><td>{}</td><td><span class="swatch" style="background:{}"></span>{}</td>)",
                        scope == previous ? "" : html_escape(scope), rv::method_colour(row.method),
                        html_escape(row.method));
+    out += fmt::format("<td class=\"kind\">{}</td>", html_escape(compare_format::kind_text(row)));
     previous = scope;
     for (const Cell& cell : row.cells) {
       const auto& value = co2 ? cell.co2_g : cell.energy_kwh;
@@ -333,7 +421,8 @@ std::string render_comparison_html(const Comparison& c) {
   }
   out += "</tbody>\n</table>\n</section>\n";
 
-  const std::string legend = run_legend(c);
+  const std::string legend =
+      run_legend(c, any_modelled(whole_run_rows(c)) ? "modelled (hatched, outlined)" : "");
   out += "<section id=\"energy\">\n<h2>Energy with PUE per method (kWh)</h2>\n" + legend +
          bar_chart(c, false) + "</section>\n";
   out += "<section id=\"emissions\">\n<h2>Emissions per method (gCO2e)</h2>\n" + legend + bar_chart(c, true) +
@@ -341,11 +430,19 @@ std::string render_comparison_html(const Comparison& c) {
 
   const IndexSeries series = index_series(c);
   if (!series.methods.empty()) {
+    std::vector<const Row*> indexed;
+    for (const auto& [method, rows] : series.rows) {
+      for (const auto& [index, row] : rows) indexed.push_back(row);
+    }
+    const std::string modelled_entry = !any_modelled(indexed) ? ""
+                                       : series.indices.size() <= kMaxPointMarks
+                                           ? "modelled (dashed line, open dots)"
+                                           : "modelled (dashed line)";
     out += fmt::format("<section id=\"by\">\n<h2>Energy with PUE per {} (kWh)</h2>\n{}",
-                       html_escape(series.by), legend);
+                       html_escape(series.by), run_legend(c, modelled_entry));
+    // Neutral headings: a method's colour next to the runs' colours would read as one more run.
     for (const std::string& method : series.methods) {
-      out += fmt::format("<h3><span class=\"swatch\" style=\"background:{}\"></span>{}</h3>\n",
-                         rv::method_colour(method), html_escape(method));
+      out += fmt::format("<h3 class=\"method\">{}</h3>\n", html_escape(method));
       out += line_chart(c, series, method);
     }
     out += "</section>\n";
@@ -356,6 +453,7 @@ std::string render_comparison_html(const Comparison& c) {
          ratio_table(c, false, mixed);
   out += "<h2>Emissions (gCO2e) and ratio to #1</h2>\n" + ratio_table(c, true, mixed);
   out += "<p class=\"note\">— : no value (the method was unavailable, or the run has no such phase).";
+  out += " kind: measured or modelled in every run; mixed: measured in some runs, modelled in others.";
   if (!mixed.empty()) out += " *: modelled in this run, measured in another.";
   out += "</p>\n</section>\n";
   if (!c.notes.empty()) {

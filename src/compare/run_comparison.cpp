@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "compare/comparison_format.hpp"
 #include "report/report_view.hpp"
@@ -59,6 +62,36 @@ std::set<std::string> mixed_kind_methods(const Comparison& comparison) {
   return mixed;
 }
 
+std::string kind_text(const Comparison::Row& row) {
+  std::set<std::string> kinds;
+  for (const Comparison::Cell& cell : row.cells) {
+    if (!cell.kind.empty()) kinds.insert(cell.kind);
+  }
+  if (kinds.empty()) return "unavailable";
+  if (kinds.size() > 1) return "mixed";
+  return *kinds.begin();
+}
+
+std::string index_ranges(const std::vector<long long>& indices) {
+  std::vector<long long> sorted = indices;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::string out;
+  for (std::size_t i = 0; i < sorted.size();) {
+    std::size_t j = i;
+    while (j + 1 < sorted.size() && sorted[j + 1] == sorted[j] + 1) ++j;
+    if (!out.empty()) out += ", ";
+    if (j - i >= 2) {
+      out += fmt::format("{}–{}", sorted[i], sorted[j]);
+    } else {
+      out += fmt::format("{}", sorted[i]);
+      if (j > i) out += fmt::format(", {}", sorted[j]);
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
 std::string id_text(std::int64_t id) { return id == 0 ? std::string("—") : fmt::format("{}", id); }
 
 std::string exit_text(const Comparison::RunColumn& run) {
@@ -95,6 +128,14 @@ std::string tags_text(const json& report) {
 std::string signal_text(const json& report) {
   if (!report.is_object()) return {};
   const auto it = report.find("signal");
+  if (it == report.end() || it->is_null()) return {};
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+/// The report's run_id ("20261120-091403-node07"), empty when it has none.
+std::string run_id_text(const json& report) {
+  if (!report.is_object()) return {};
+  const auto it = report.find("run_id");
   if (it == report.end() || it->is_null()) return {};
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
@@ -159,7 +200,8 @@ void add_differences(Comparison& c, const std::vector<ComparedRun>& runs) {
     return std::any_of(c.runs.begin(), c.runs.end(),
                        [&](const Comparison::RunColumn& r) { return value(r) != value(c.runs.front()); });
   };
-  if (differ([](const Comparison::RunColumn& r) { return r.pue; })) {
+  const bool pue_differs = differ([](const Comparison::RunColumn& r) { return r.pue; });
+  if (pue_differs) {
     std::string values;
     for (const auto& r : c.runs)
       values += (values.empty() ? "" : ", ") + r.label + " " + rv::format_number(r.pue);
@@ -176,8 +218,12 @@ void add_differences(Comparison& c, const std::vector<ComparedRun>& runs) {
     }
     c.notes.push_back(fmt::format(
         "Carbon intensity differs between runs ({} gCO2e/kWh): gCO2e ratios mix the grids with the hardware; "
-        "compare kWh for the runs alone.",
-        values));
+        "the kWh ratios are free of the grid{}.",
+        values,
+        pue_differs
+            ? ", but include the PUE difference: the IT energy (before PUE) is in `wattprint show ID` "
+              "and the reports"
+            : ""));
   }
   const std::set<std::string> mixed = compare_format::mixed_kind_methods(c);
   for (const std::string_view method : rv::kMethodOrder) {
@@ -206,6 +252,18 @@ void add_differences(Comparison& c, const std::vector<ComparedRun>& runs) {
     } else if (const std::string signal = signal_text(runs[r].report); !signal.empty()) {
       c.notes.push_back(fmt::format("{} was ended by signal {}: its energy is that of an interrupted run.",
                                     run.label, signal));
+    }
+  }
+  // The same run given twice (`compare 4 4`, or two exports of one run): by run_id, else by store ID.
+  for (std::size_t r = 1; r < runs.size(); ++r) {
+    const std::string run_id = run_id_text(runs[r].report);
+    for (std::size_t first = 0; first < r; ++first) {
+      const bool same_run_id = !run_id.empty() && run_id == run_id_text(runs[first].report);
+      const bool same_id = runs[r].id != 0 && runs[r].id == runs[first].id;
+      if (!same_run_id && !same_id) continue;
+      c.notes.push_back(fmt::format("{} is the same run as {} ({}).", c.runs[r].label, c.runs[first].label,
+                                    same_run_id ? "run_id " + run_id : fmt::format("ID {}", runs[r].id)));
+      break;
     }
   }
   // Whole-run values with no ratio: #1 lacks them.
@@ -333,11 +391,12 @@ Comparison make_comparison(const std::vector<ComparedRun>& runs, const CompareOp
       if (!indexed[r].empty() && indexed[r].size() != indices.size()) partial.push_back(r);
     }
     for (const std::size_t r : partial) {
-      std::vector<std::string> lacking;
+      std::vector<long long> lacking;
       for (const long long index : indices) {
-        if (indexed[r].count(index) == 0) lacking.push_back(fmt::format("{}", index));
+        if (indexed[r].count(index) == 0) lacking.push_back(index);
       }
-      by_notes.push_back(fmt::format("#{} has no {} {} (—).", r + 1, by, fmt::join(lacking, ", ")));
+      by_notes.push_back(
+          fmt::format("#{} has no {} {} (—).", r + 1, by, compare_format::index_ranges(lacking)));
     }
     for (const std::string_view method : rv::kMethodOrder) {
       for (const long long index : indices) {
@@ -432,16 +491,6 @@ std::vector<std::string> run_column(const std::vector<const Row*>& rows, std::si
   return out;
 }
 
-std::string kind_text(const Row& row) {
-  std::set<std::string> kinds;
-  for (const Cell& cell : row.cells) {
-    if (!cell.kind.empty()) kinds.insert(cell.kind);
-  }
-  if (kinds.empty()) return "unavailable";
-  if (kinds.size() > 1) return "mixed";
-  return *kinds.begin();
-}
-
 /// `scope_column`: the rows span several scopes (means, indices); `method_first`: grouped by method (the
 /// per-index rows), the method said once per group, then the scope.
 std::string values_table(const Comparison& c, const std::vector<const Row*>& rows, bool co2,
@@ -469,7 +518,7 @@ std::string values_table(const Comparison& c, const std::vector<const Row*>& row
       if (scope_column) line.push_back(i == 0 || rows[i - 1]->scope != rows[i]->scope ? rows[i]->scope : "");
       line.push_back(rows[i]->method);
     }
-    line.push_back(kind_text(*rows[i]));
+    line.push_back(compare_format::kind_text(*rows[i]));
     for (const auto& column : columns) line.push_back(column[i]);
     lines.push_back(line);
   }

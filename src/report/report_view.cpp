@@ -364,13 +364,25 @@ View make_view(const json& report) {
   return v;
 }
 
-std::string format_kwh_value(double kwh) { return format_kwh(kwh); }
+namespace {
+
+/// At least three significant digits below 0.01: 4 decimals from 0.01, 6 from 0.001, below that
+/// scientific ("5.79e-06"), so that two small values that differ by 10 % never print the same.
+std::string small_value(double value) {
+  if (value == 0.0) return "0";
+  const double magnitude = std::fabs(value);
+  if (magnitude >= 0.01) return fmt::format("{:.4f}", value);
+  if (magnitude >= 0.001) return fmt::format("{:.6f}", value);
+  return fmt::format("{:.2e}", value);
+}
+
+}  // namespace
+
+std::string format_kwh_value(double kwh) { return small_value(kwh); }
 
 std::string format_grams_value(double grams) {
-  if (grams == 0.0) return "0";
   if (std::fabs(grams) >= 100.0) return fmt::format("{:.1f}", grams);
-  if (std::fabs(grams) >= 0.001) return fmt::format("{:.4f}", grams);
-  return fmt::format("{:.2e}", grams);
+  return small_value(grams);
 }
 
 std::string format_watts(double watts) {

@@ -91,8 +91,8 @@ struct View {
 View make_view(const nlohmann::json& report);
 
 // ---- number and text formatting shared by the formats ----
-std::string format_kwh_value(double kwh);    ///< "0.1157", "0.000123", "1.20e-08"
-std::string format_grams_value(double g);    ///< "6.6067", "123.4"
+std::string format_kwh_value(double kwh);    ///< "0.1157", "0.001234", "5.79e-06", "0"
+std::string format_grams_value(double g);    ///< "123.4", "6.6067", "0.001234", "5.79e-06", "0"
 std::string format_watts(double w);          ///< "156 W", "12.5 W"
 std::string format_number(double value);     ///< shortest round-trip form ("57.1", "0.1157035729")
 std::string format_duration_text(double s);  ///< "30m 44s", "4.20 s"

@@ -9,7 +9,8 @@
    message, no error, and every chart drew: each <svg data-chart> has marks (bars, points) with a non-empty
    bounding box (getBBox). The number of charts and of drawn marks per page is checked against what the page
    must show: bars for 3 runs (15 per chart), 1 run (5), 6 runs (30), a line chart per method when by=epoch,
-   no chart at all when every method is unavailable, and none per epoch for runs without phases.
+   no chart at all when every method is unavailable, and none per epoch for runs without phases. The index
+   labels under the per-epoch charts must not overlap (300 epochs: thinned labels, lines without dots).
 3. A screenshot of the 3-run page that is not blank and shows the runs' colours.
 
 Exit status: 0 passed, 1 failed, 77 skipped (no chromium; a failure instead when WATTPRINT_REQUIRE_SIMULATORS=1).
@@ -43,6 +44,16 @@ CHECKER = """<script>
       if (b.width > 0 && (b.height > 0 || marks[i].tagName === "polyline")) ++drawn;
     }
     if (drawn === 0) problems.push(name + ": nothing drawn (" + marks.length + " marks)");
+    // The index labels under a per-index chart must not overprint one another.
+    var labels = Array.prototype.map.call(svg.querySelectorAll("text.x-label"), function (t) {
+      return t.getBBox();
+    }).sort(function (a, b) { return a.x - b.x; });
+    for (var l = 1; l < labels.length; ++l) {
+      if (labels[l - 1].x + labels[l - 1].width > labels[l].x) {
+        problems.push(name + ": index labels overlap (" + labels.length + " labels)");
+        break;
+      }
+    }
     document.body.setAttribute("data-marks-" + name, String(drawn));
   }
   document.body.setAttribute("data-chart-count", String(charts.length));
@@ -63,6 +74,8 @@ EXPECTED = {
     "all-unavailable.html": {},
     # report_v1.json twice: estimate, process, gpu available (server methods not), no phases.
     "no-phases.html": {"compare-kwh": 6, "compare-co2": 6},
+    # 300 epochs and 120 without epoch 50: 10 bars; per method no dots (over 60), 1 + 2 lines.
+    "many-epochs.html": dict({"compare-kwh": 10, "compare-co2": 10}, **{"by-" + m: 3 for m in METHODS}),
 }
 RUN_COLOURS = ("4477AA", "EE6677", "228833")
 

@@ -27,6 +27,7 @@
 #include <string>
 
 #include "compare/comparison_format.hpp"
+#include "report/report_view.hpp"
 
 namespace wattprint {
 namespace {
@@ -288,6 +289,95 @@ TEST(CompareModel, TagsAreReadFromTheReport) {
   EXPECT_EQ(c.runs[0].tags_text, "batch=64 lr=0.1 name=a b");
 }
 
+/// `report` with its epoch phases replaced by `epochs` copies of its first one, indices 1…epochs, each
+/// 10 s long, except the indices in `skip`; each epoch's gpu kWh is 0.001 × its index.
+json with_epochs(json report, long long epochs, const std::set<long long>& skip = {}) {
+  json first;
+  json others = json::array();
+  for (const json& p : report["phases"]) {
+    if (p["name"] == "epoch") {
+      if (first.is_null()) first = p;
+    } else {
+      others.push_back(p);
+    }
+  }
+  for (long long i = 1; i <= epochs; ++i) {
+    if (skip.count(i) != 0) continue;
+    json p = first;
+    p["index"] = i;
+    p["label"] = fmt::format("epoch {}", i);
+    p["path"] = p["label"];
+    p["start_s"] = 10.0 * static_cast<double>(i);
+    p["end_s"] = 10.0 * static_cast<double>(i + 1);
+    p["duration_s"] = 10.0;
+    p["methods"]["gpu"]["energy_kwh"] = 0.001 * static_cast<double>(i);
+    others.push_back(p);
+  }
+  report["phases"] = others;
+  return report;
+}
+
+TEST(CompareModel, CarbonNoteSaysWhatTheKwhRatiosStillInclude) {
+  // Carbon intensity differs, PUE the same: the kWh ratios are free of the grid, and nothing more to add.
+  json greener = fixture("compare/rtx6000.json");
+  greener["carbon_intensity"]["g_per_kwh"] = 20.0;
+  const Comparison grid_only = make_comparison({run(1, "t4.json"), {.id = 2, .report = greener}}, {});
+  EXPECT_TRUE(has_note(grid_only,
+                       "Carbon intensity differs between runs (#1 57.1, #2 20 gCO2e/kWh): gCO2e "
+                       "ratios mix the grids with the hardware; the kWh ratios are free of the "
+                       "grid."))
+      << notes_text(grid_only);
+  EXPECT_FALSE(has_note(grid_only, "PUE")) << notes_text(grid_only);
+  // Both differ (#2: PUE 1.2, 300 gCO2e/kWh): every kWh shown includes PUE, so "compare kWh for the runs
+  // alone" would be wrong; the note says where the IT energy before PUE is.
+  const Comparison both = make_comparison({run(1, "t4.json"), run(2, "rtx6000_crash.json")}, {});
+  EXPECT_TRUE(has_note(both,
+                       "the kWh ratios are free of the grid, but include the PUE difference: the IT "
+                       "energy (before PUE) is in `wattprint show ID` and the reports."))
+      << notes_text(both);
+  EXPECT_FALSE(has_note(both, "for the runs alone")) << notes_text(both);
+}
+
+TEST(CompareModel, MissingIndicesAreSaidAsRanges) {
+  EXPECT_EQ(compare_format::index_ranges({3}), "3");
+  EXPECT_EQ(compare_format::index_ranges({2, 3}), "2, 3");
+  EXPECT_EQ(compare_format::index_ranges({9, 1, 4, 5, 6}), "1, 4–6, 9");
+  EXPECT_EQ(compare_format::index_ranges({-1, 0, 1, 7, 7}), "-1–1, 7");
+  EXPECT_EQ(compare_format::index_ranges({}), "");
+  // 300 epochs against a run that stopped after epoch 2, and one that lacks 1, 4, 5, 6 and 9.
+  const json full = with_epochs(fixture("compare/t4.json"), 300);
+  const json stopped = with_epochs(fixture("compare/t4.json"), 2);
+  const json holes = with_epochs(fixture("compare/t4.json"), 300, {1, 4, 5, 6, 9});
+  const Comparison c = make_comparison(
+      {{.id = 1, .report = full}, {.id = 2, .report = stopped}, {.id = 3, .report = holes}}, {.by = "epoch"});
+  EXPECT_TRUE(has_note(c, "#2 has no epoch 3–300 (—).")) << notes_text(c);
+  EXPECT_TRUE(has_note(c, "#3 has no epoch 1, 4–6, 9 (—).")) << notes_text(c);
+  EXPECT_LT(notes_text(c).size(), 2000U) << notes_text(c);
+  EXPECT_EQ(row(c, "epoch 300", "gpu").cells[0].energy_kwh, 0.3);
+}
+
+TEST(CompareModel, TheSameRunTwiceIsANote) {
+  // `compare 4 4`: the same store ID (and run_id).
+  const Comparison twice = make_comparison({run(4, "t4.json"), run(4, "t4.json")}, {});
+  EXPECT_TRUE(has_note(twice, "#2 is the same run as #1 (run_id 20261120-091403-node07)."))
+      << notes_text(twice);
+  // Two exports of one run: no store ID, the same run_id; #3 is the same as #1, not as #2.
+  const Comparison exports =
+      make_comparison({run(0, "t4.json"), run(0, "rtx6000.json"), run(0, "t4.json")}, {});
+  EXPECT_TRUE(has_note(exports, "#3 is the same run as #1 (run_id 20261120-091403-node07)."))
+      << notes_text(exports);
+  EXPECT_FALSE(has_note(exports, "#2 is the same run")) << notes_text(exports);
+  // A report without run_id, given twice by its store ID.
+  json bare = fixture("compare/t4.json");
+  bare.erase("run_id");
+  const Comparison by_id = make_comparison({{.id = 7, .report = bare}, {.id = 7, .report = bare}}, {});
+  EXPECT_TRUE(has_note(by_id, "#2 is the same run as #1 (ID 7).")) << notes_text(by_id);
+  // Different runs, or reports with no run_id and no ID: nothing said.
+  EXPECT_FALSE(has_note(make_comparison({run(1, "t4.json"), run(2, "rtx6000.json")}, {}), "same run"));
+  EXPECT_FALSE(
+      has_note(make_comparison({{.id = 0, .report = bare}, {.id = 0, .report = bare}}, {}), "same run"));
+}
+
 // ---- formatting ----
 
 TEST(CompareFormat, RatiosWidthsAndShortening) {
@@ -308,6 +398,30 @@ TEST(CompareFormat, RatiosWidthsAndShortening) {
   const std::string text = render_comparison_text(make_comparison({{.id = 0, .report = report}}, {}));
   EXPECT_NE(text.find(std::string(59, 'x') + "…\n"), std::string::npos) << text;
   EXPECT_EQ(text.find(std::string(60, 'x')), std::string::npos) << text;
+}
+
+TEST(CompareFormat, SmallValuesKeepThreeSignificantDigits) {
+  EXPECT_EQ(report_view::format_kwh_value(0.0), "0");
+  EXPECT_EQ(report_view::format_kwh_value(0.11570357), "0.1157");
+  EXPECT_EQ(report_view::format_kwh_value(0.0123456), "0.0123");
+  EXPECT_EQ(report_view::format_kwh_value(0.0012341), "0.001234");
+  EXPECT_EQ(report_view::format_kwh_value(0.000579), "5.79e-04");
+  EXPECT_EQ(report_view::format_kwh_value(5.79e-6), "5.79e-06");
+  EXPECT_EQ(report_view::format_kwh_value(6.43e-6), "6.43e-06");
+  EXPECT_EQ(report_view::format_kwh_value(-5.79e-6), "-5.79e-06");
+  EXPECT_EQ(report_view::format_grams_value(0.0), "0");
+  EXPECT_EQ(report_view::format_grams_value(123.44), "123.4");
+  EXPECT_EQ(report_view::format_grams_value(6.60671), "6.6067");
+  EXPECT_EQ(report_view::format_grams_value(0.0012341), "0.001234");
+  EXPECT_EQ(report_view::format_grams_value(3.31e-4), "3.31e-04");
+  // Two runs 11 % apart at a few Wh·10⁻³: the table must show two different numbers.
+  json a = fixture("compare/t4.json");
+  json b = a;
+  a["methods"]["gpu"]["energy_kwh"] = 5.79e-6;
+  b["methods"]["gpu"]["energy_kwh"] = 6.43e-6;
+  const std::string text =
+      render_comparison_text(make_comparison({{.id = 1, .report = a}, {.id = 2, .report = b}}, {}));
+  EXPECT_NE(text.find("5.79e-06  ×1.00  6.43e-06  ×1.11"), std::string::npos) << text;
 }
 
 /// Code points before the byte offset `bytes` of `line`.
@@ -414,6 +528,72 @@ TEST(CompareHtml, EdgeCasesRender) {
       << "report_v1 has the server methods unavailable";
 }
 
+TEST(CompareHtml, KindIsVisibleInTablesAndCharts) {
+  const std::string html = render_comparison_html(make_comparison(
+      {run(1, "t4.json"), run(2, "rtx6000.json"), run(3, "rtx6000_crash.json")}, {.by = "epoch"}));
+  // The ratio tables have a kind column, as the text has: gpu is mixed, estimate modelled.
+  EXPECT_EQ(count(html, "<th>method</th><th>kind</th>"), 2U);
+  EXPECT_NE(html.find("gpu</td><td class=\"kind\">mixed</td>"), std::string::npos);
+  EXPECT_NE(html.find("estimate</td><td class=\"kind\">modelled</td>"), std::string::npos);
+  EXPECT_NE(html.find("mixed: measured in some runs, modelled in others."), std::string::npos);
+  // Bars: estimate is modelled in the 3 runs, gpu in #3: 4 hatched bars per chart, in the run's colours
+  // (each chart its own patterns), the other 11 solid; the legend says what hatched means.
+  EXPECT_EQ(count(html, "<rect class=\"bar\" data-kind=\"modelled\""), 8U);
+  EXPECT_EQ(count(html, "<rect class=\"bar\" data-kind=\"measured\""), 22U);
+  EXPECT_EQ(count(html, "fill=\"url(#compare-kwh-modelled-2)\" stroke=\"#228833\""), 2U);
+  EXPECT_EQ(count(html, "<pattern id=\"compare-kwh-modelled-2\""), 1U);
+  EXPECT_EQ(count(html, "<pattern id=\"compare-co2-modelled-2\""), 1U);
+  EXPECT_NE(html.find("<rect width=\"3\" height=\"6\" fill=\"#228833\"/>"), std::string::npos);
+  EXPECT_EQ(count(html, "<li class=\"modelled\">"), 3U);  // the two bar charts, the per-epoch charts
+  EXPECT_NE(html.find("modelled (hatched, outlined)</li>"), std::string::npos);
+  // Lines: #3's gpu epochs are modelled (open dots, dashed), as is every estimate point.
+  EXPECT_EQ(count(html, "<circle class=\"point\" data-kind=\"modelled\""), 8U + 2U);
+  EXPECT_EQ(count(html, "<polyline class=\"line\" data-kind=\"modelled\""), 3U + 1U);
+  EXPECT_NE(html.find("modelled (dashed line, open dots)</li>"), std::string::npos);
+  // All measured: no hatch, no legend entry.
+  const std::string measured = render_comparison_html(make_comparison({run(1, "t4.json")}, {}));
+  json all_measured = fixture("compare/t4.json");
+  all_measured["methods"]["estimate"]["kind"] = "measured";
+  const std::string none = render_comparison_html(make_comparison({{.id = 1, .report = all_measured}}, {}));
+  EXPECT_EQ(count(none, "<pattern"), 0U);
+  EXPECT_EQ(count(none, "<li class=\"modelled\">"), 0U);
+  EXPECT_EQ(count(measured, "<li class=\"modelled\">"), 2U);  // the two bar charts' legends
+}
+
+TEST(CompareHtml, ManyIndicesThinTheLabelsAndDropTheDots) {
+  const json full = with_epochs(fixture("compare/t4.json"), 300);
+  const json stopped = with_epochs(fixture("compare/t4.json"), 2);
+  const std::string html = render_comparison_html(
+      make_comparison({{.id = 1, .report = full}, {.id = 2, .report = stopped}}, {.by = "epoch"}));
+  // 5 charts, at most 12 labels each: epochs 50, 100, … 300 (the multiples of 50; 20 would give 15).
+  EXPECT_EQ(count(html, "class=\"x-label\""), 5U * 6U);
+  for (const int epoch : {50, 100, 150, 200, 250, 300})
+    EXPECT_EQ(count(html, fmt::format("text-anchor=\"middle\" fill=\"#333\">{}</text>", epoch)), 5U) << epoch;
+  EXPECT_EQ(count(html, "text-anchor=\"middle\" fill=\"#333\">1</text>"), 0U);
+  // 300 indices: lines only, no dot per value.
+  EXPECT_EQ(count(html, "<circle class=\"point\""), 0U);
+  EXPECT_EQ(count(html, "<polyline class=\"line\""), 5U * 2U);
+  EXPECT_NE(html.find("modelled (dashed line)</li>"), std::string::npos);
+  // 60 indices keep their dots, 13 get thinned labels (multiples of 2: 6 labels), 12 keep all.
+  const auto labels_and_dots = [](long long epochs) {
+    const std::string page = render_comparison_html(make_comparison(
+        {{.id = 1, .report = with_epochs(fixture("compare/t4.json"), epochs)}}, {.by = "epoch"}));
+    return std::pair{count(page, "class=\"x-label\"") / 5, count(page, "<circle class=\"point\"") / 5};
+  };
+  EXPECT_EQ(labels_and_dots(60), (std::pair<std::size_t, std::size_t>{12, 60}));  // multiples of 5
+  EXPECT_EQ(labels_and_dots(61), (std::pair<std::size_t, std::size_t>{12, 0}));
+  EXPECT_EQ(labels_and_dots(13), (std::pair<std::size_t, std::size_t>{6, 13}));
+  EXPECT_EQ(labels_and_dots(12), (std::pair<std::size_t, std::size_t>{12, 12}));
+}
+
+TEST(CompareHtml, MethodHeadingsHaveNoColour) {
+  const std::string html =
+      render_comparison_html(make_comparison({run(1, "t4.json"), run(2, "rtx6000.json")}, {.by = "epoch"}));
+  EXPECT_EQ(count(html, "<h3 class=\"method\">"), 5U);
+  EXPECT_NE(html.find("<h3 class=\"method\">gpu</h3>"), std::string::npos);
+  EXPECT_EQ(count(html, "<h3><span class=\"swatch\""), 0U);
+}
+
 /// For tests/browser/compare_browser_test.py: the pages it checks, written to $WATTPRINT_COMPARE_HTML_DIR.
 TEST(CompareHtml, WritePagesForBrowser) {
   const char* dir = std::getenv("WATTPRINT_COMPARE_HTML_DIR");
@@ -433,8 +613,12 @@ TEST(CompareHtml, WritePagesForBrowser) {
   write("no-phases.html", make_comparison({{.id = 0, .report = fixture("report_v1.json")},
                                            {.id = 0, .report = fixture("report_v1.json")}},
                                           {.by = "epoch"}));
-  for (const char* name :
-       {"by-epoch.html", "one-run.html", "six-runs.html", "all-unavailable.html", "no-phases.html"})
+  write("many-epochs.html",
+        make_comparison({{.id = 1, .report = with_epochs(fixture("compare/t4.json"), 300)},
+                         {.id = 2, .report = with_epochs(fixture("compare/t4.json"), 120, {50})}},
+                        {.by = "epoch"}));
+  for (const char* name : {"by-epoch.html", "one-run.html", "six-runs.html", "all-unavailable.html",
+                           "no-phases.html", "many-epochs.html"})
     EXPECT_TRUE(std::filesystem::exists(out / name)) << name;
 }
 
