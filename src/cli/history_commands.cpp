@@ -63,7 +63,10 @@ fs::path store_path(const StoreChoice& choice) {
 }
 
 RunStore open_store(const StoreChoice& choice, RunStore::Mode mode) {
-  return RunStore::open(store_path(choice), mode);
+  RunStore store = RunStore::open(store_path(choice), mode);
+  if (!store.migration_note().empty())
+    std::fprintf(stderr, "wattprint: %s\n", store.migration_note().c_str());
+  return store;
 }
 
 void write_output(const std::optional<std::string>& output, const std::string& text) {
@@ -302,7 +305,7 @@ int execute_runs(const RunsFlags& flags) {
                     run.kind == "estimate" ? "estimate"
                     : run.exit_code        ? fmt::format("{}", *run.exit_code)
                                            : "-",
-                    run.headline_kwh ? format_kwh(*run.headline_kwh) : "—",
+                    run.headline_kwh ? report_view::format_kwh_value(*run.headline_kwh) : "—",
                     run.headline_co2_g ? report_view::format_grams_value(*run.headline_co2_g) : "—",
                     run.headline_method.empty() ? "—" : run.headline_method, shorten(tags_text(run.tags), 40),
                     shorten(command_text(run.command), 60)});

@@ -89,6 +89,7 @@ void store_finished_run(const nlohmann::json& report, const fs::path& store,
                         const std::optional<std::string>& json_written) {
   try {
     RunStore runs = RunStore::open(store, RunStore::Mode::Create);
+    if (!runs.migration_note().empty()) std::fprintf(stderr, "  %s\n", runs.migration_note().c_str());
     const RunStore::Added added = runs.add(report, "run");
     std::fprintf(stderr, "  stored as run %lld in %s (wattprint show %lld)\n",
                  static_cast<long long>(added.id), store.c_str(), static_cast<long long>(added.id));

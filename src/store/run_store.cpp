@@ -774,7 +774,7 @@ Inspection inspect(const std::filesystem::path& path) {
 
 /// A copy of the store as it is (VACUUM INTO through a second, read-only connection, while `db` holds the
 /// write lock, so the copy is the schema being migrated): PATH.schema-N.bak, or .bak.2, .3 ... if taken.
-void keep_backup(const std::filesystem::path& path, std::int64_t version) {
+std::filesystem::path keep_backup(const std::filesystem::path& path, std::int64_t version) {
   std::filesystem::path backup = path;
   backup += fmt::format(".schema-{}.bak", version);
   for (int n = 2; std::filesystem::exists(backup); ++n) {
@@ -793,13 +793,17 @@ void keep_backup(const std::filesystem::path& path, std::int64_t version) {
     throw StoreError(error.problem(),
                      fmt::format("{} (keeping the copy {} before migrating)", error.what(), backup.string()));
   }
+  return backup;
 }
 
-void migrate(sqlite3* db, const std::filesystem::path& path) {
+/// Brings the store to kStoreSchemaVersion; says what it did when it upgraded an older store (not when it
+/// initialised a fresh one, nor when another process had just done it).
+std::string migrate(sqlite3* db, const std::filesystem::path& path) {
   Transaction transaction(db, path);
   // Another process may have migrated between our look and our lock.
   const auto version = pragma_int(db, "user_version", path);
-  if (version >= kStoreSchemaVersion) return;  // rolled back: nothing was written
+  if (version >= kStoreSchemaVersion) return {};  // rolled back: nothing was written
+  std::filesystem::path backup;
   if (version > 0) {
     const auto app_id = pragma_int(db, "application_id", path);
     if (app_id != kStoreApplicationId) {
@@ -807,11 +811,15 @@ void migrate(sqlite3* db, const std::filesystem::path& path) {
                        fmt::format("{} is not a wattprint run history: give another --store", path.string()));
     }
     Statement any(db, "SELECT EXISTS (SELECT 1 FROM runs)", path);
-    if (any.step("read") && any.int64(0) != 0) keep_backup(path, version);
+    if (any.step("read") && any.int64(0) != 0) backup = keep_backup(path, version);
   }
   for (auto v = static_cast<std::size_t>(version); v < migrations().size(); ++v) migrations()[v](db, path);
   exec(db, fmt::format("PRAGMA user_version = {}", kStoreSchemaVersion).c_str(), path);
   transaction.commit();
+  if (version == 0) return {};
+  return fmt::format(
+      "upgraded {} from store schema {} to {}{}", path.string(), version, kStoreSchemaVersion,
+      backup.empty() ? "" : fmt::format(" (the file as it was is kept as {})", backup.string()));
 }
 
 void create_parents(const std::filesystem::path& dir) {
@@ -885,13 +893,16 @@ std::string new_run_id() {
 RunStore::RunStore(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
 
 RunStore::RunStore(RunStore&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      path_(std::move(other.path_)),
+      migration_note_(std::move(other.migration_note_)) {}
 
 RunStore& RunStore::operator=(RunStore&& other) noexcept {
   if (this != &other) {
     if (db_ != nullptr) sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
+    migration_note_ = std::move(other.migration_note_);
   }
   return *this;
 }
@@ -961,8 +972,9 @@ RunStore RunStore::open_checked(const std::filesystem::path& path) {
     exec(conn.db, local ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL", path);
   }
   exec(conn.db, "PRAGMA foreign_keys = ON", path);
-  if (needs_migration) migrate(conn.db, path);
-  return {conn.release(), path};
+  RunStore store(conn.release(), path);
+  if (needs_migration) store.migration_note_ = migrate(store.db_, path);
+  return store;
 }
 
 bool is_network_filesystem(std::int64_t statfs_type) {

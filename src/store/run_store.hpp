@@ -120,6 +120,9 @@ class RunStore {
   /// "wal" on a local file system; "delete" (rollback journal) on a network one, where WAL cannot work.
   [[nodiscard]] std::string journal_mode() const;
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  /// "upgraded PATH from store schema 1 to 2 (the file as it was is kept as PATH.schema-1.bak)" when this
+  /// open migrated an older store; empty otherwise.
+  [[nodiscard]] const std::string& migration_note() const { return migration_note_; }
 
  private:
   RunStore(sqlite3* db, std::filesystem::path path);
@@ -132,6 +135,7 @@ class RunStore {
                  const std::optional<std::string>& hostname, const std::optional<std::string>& tool_version);
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
+  std::string migration_note_;
 };
 
 /// Whether statfs(2)'s f_type names a file system shared between machines (NFS, SMB, Lustre, GPFS, BeeGFS,

@@ -386,7 +386,9 @@ TEST(RunStore, NetworkFileSystemsAreRecognised) {
   EXPECT_FALSE(is_network_filesystem(0x01021994));  // tmpfs
   EXPECT_FALSE(is_network_filesystem(0x58465342));  // XFS
   TestDir dir;
-  EXPECT_EQ(RunStore::open(dir.path() / "runs.db", RunStore::Mode::Create).journal_mode(), "wal");
+  const RunStore fresh = RunStore::open(dir.path() / "runs.db", RunStore::Mode::Create);
+  EXPECT_EQ(fresh.journal_mode(), "wal");
+  EXPECT_EQ(fresh.migration_note(), "");  // a new store is not an upgrade
 }
 
 TEST(RunStoreConcurrency, TwoProcessesMigrateAnOldStoreOnce) {
@@ -423,6 +425,10 @@ TEST(RunStoreMigration, SchemaOneIsMigratedWithItsData) {
   EXPECT_EQ(store.schema_version(), 2);
   const fs::path backup = dir.path() / "runs.db.schema-1.bak";
   ASSERT_TRUE(fs::exists(backup));
+  EXPECT_EQ(store.migration_note(), "upgraded " + path.string() +
+                                        " from store schema 1 to 2 (the file as it was is kept as " +
+                                        backup.string() + ")");
+  EXPECT_EQ(RunStore::open(path, RunStore::Mode::Existing).migration_note(), "");  // once only
   EXPECT_EQ(count_rows(backup, "PRAGMA user_version"), 1);
   EXPECT_EQ(count_rows(backup, "SELECT count(*) FROM runs"), 2);
   (void)before;
