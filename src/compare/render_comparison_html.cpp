@@ -192,7 +192,7 @@ std::string bar_chart(const Comparison& c, bool co2) {
           "fill=\"{}\"{}><title>{}</title></rect>\n",
           modelled ? "modelled" : "measured", num(bx), num(by), num(std::max(bar_width - 1.0, 0.5)),
           num(std::max(plot.base() - by, 0.5)), modelled ? "url(#" + hatch_id(chart, r) + ")" : run_colour(r),
-          modelled ? fmt::format(" stroke=\"{}\" stroke-width=\"1\"", run_colour(r)) : std::string(),
+          modelled ? fmt::format(R"( stroke="{}" stroke-width="1")", run_colour(r)) : std::string(),
           html_escape(tip));
       const double lx = bx + bar_width / 2;
       if (vertical_labels) {
@@ -345,7 +345,7 @@ std::string line_chart(const Comparison& c, const IndexSeries& s, const std::str
           "<circle class=\"point\" data-kind=\"{}\" cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{}\"{}>"
           "<title>{}</title></circle>\n",
           modelled ? "modelled" : "measured", num(px), num(py), modelled ? "#ffffff" : colour,
-          modelled ? fmt::format(" stroke=\"{}\" stroke-width=\"2\"", colour) : std::string(),
+          modelled ? fmt::format(R"( stroke="{}" stroke-width="2")", colour) : std::string(),
           html_escape(tip));
     }
     flush();
