@@ -41,17 +41,17 @@ struct Comparison {
   struct Cell {
     std::optional<double> energy_kwh;  ///< with PUE
     std::optional<double> co2_g;
-    std::string kind;  ///< "measured" / "modelled"; empty when unavailable
+    std::string kind;                            ///< "measured" / "modelled"; empty when unavailable
     std::optional<double> ratio_kwh, ratio_co2;  ///< to #1
     std::optional<double> duration_s;            ///< of the span (phase rows)
   };
   struct Row {
-    std::string scope;   ///< "run", "mean NAME" (phase_summary of a name all runs have), "NAME INDEX"
-    std::string method;  ///< estimate, process, gpu, server, server-minus-idle
+    std::string scope;        ///< "run", "mean NAME" (phase_summary of a name all runs have), "NAME INDEX"
+    std::string method;       ///< estimate, process, gpu, server, server-minus-idle
     std::vector<Cell> cells;  ///< one per run
   };
   std::vector<RunColumn> runs;
-  std::vector<Row> rows;          ///< whole run, then per-phase means, then per index; methods in order
+  std::vector<Row> rows;           ///< whole run, then per-phase means, then per index; methods in order
   std::vector<std::string> notes;  ///< e.g. "#2 has no phase named epoch", differing PUE or carbon intensity
 };
 

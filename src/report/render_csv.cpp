@@ -12,8 +12,8 @@ std::string render_csv_rows(const View& v, std::string_view leading) {
   };
   const auto rows = [&](const char* scope, const Span& span, const std::string& index) {
     for (const MethodRow& m : span.methods) {
-      out += fmt::format("{}{},{},{},{},{},{},{},{},{},{},{}\r\n", leading, scope, csv_field(span.name), index,
-                         format_number(span.start_s), format_number(span.end_s), csv_field(m.name),
+      out += fmt::format("{}{},{},{},{},{},{},{},{},{},{},{}\r\n", leading, scope, csv_field(span.name),
+                         index, format_number(span.start_s), format_number(span.end_s), csv_field(m.name),
                          csv_field(m.kind), m.available ? "true" : "false", cell(m.it_energy_j),
                          cell(m.energy_kwh), cell(m.co2_g));
     }

@@ -488,7 +488,8 @@ RunReport run_report_from_json(const json& j) {
   r.run_id = string_or_empty(j, "run_id", "");
   if (const json* tags = opt_object(j, "tags", "")) {
     for (const auto& [key, value] : tags->items()) {
-      if (!value.is_string()) throw std::runtime_error(fmt::format("report: tags.{}: expected a string", key));
+      if (!value.is_string())
+        throw std::runtime_error(fmt::format("report: tags.{}: expected a string", key));
       r.tags[key] = value.get<std::string>();
     }
   }

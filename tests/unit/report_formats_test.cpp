@@ -112,7 +112,8 @@ TEST(MarkdownTest, SaysWhatWasMeasuredAndModelledWithTheSources) {
     for (std::size_t at = md.find(name); at != std::string::npos; at = md.find(name, at + 1)) ++rows;
   }
   EXPECT_EQ(rows, 15U);
-  EXPECT_NE(md.find("| epoch | gpu | 3 | 10m 03s | 0.0172 ± 1.05e-04 | 0.9815 ± 0.005999 |"), std::string::npos)
+  EXPECT_NE(md.find("| epoch | gpu | 3 | 10m 03s | 0.0172 ± 1.05e-04 | 0.9815 ± 0.005999 |"),
+            std::string::npos)
       << md;
 }
 
