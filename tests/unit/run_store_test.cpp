@@ -663,6 +663,9 @@ TEST(RunStoreOpen, AStoreInADirectoryNobodyElseCanWriteIsReadable) {
                                   fs::perms::others_read | fs::perms::others_exec);
   fs::permissions(path.parent_path(), fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
   fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+  // Read before the fork: the sources may lie where nobody cannot read (/root in CI).
+  json another = golden("report_v1.json");
+  another["run_id"] = "not-stored-yet";
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
@@ -672,13 +675,14 @@ TEST(RunStoreOpen, AStoreInADirectoryNobodyElseCanWriteIsReadable) {
       if (store.list({}).size() != 2) ::_exit(11);
       const json report = store.report(store.resolve("last"));
       if (!report.is_object()) ::_exit(12);
-      json another = golden("report_v1.json");
-      another["run_id"] = "not-stored-yet";
       (void)store.add(another, "run");  // must fail: read-only
       ::_exit(13);
     } catch (const StoreError& error) {
       std::fprintf(stderr, "%s\n", error.what());
       ::_exit(error.problem() == StoreError::Problem::BadReport ? 14 : 0);
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "%s\n", error.what());
+      ::_exit(15);
     }
   }
   int status = 0;
