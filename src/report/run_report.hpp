@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "attribution/gpu_selection.hpp"
+#include "cluster/batch_job.hpp"
 #include "footprint/carbon_intensity.hpp"
 #include "idle/idle_baseline.hpp"
 #include "methods/method_result.hpp"
@@ -59,6 +60,7 @@ struct RunReport {
   std::optional<double> cpu_time_s;
   std::optional<std::uint64_t> peak_rss_bytes;
   HostInfo host;
+  std::optional<BatchJob> job;  ///< the Slurm/OAR job the run was part of (nullopt outside a job)
   Footprint footprint;
   MeasuredEnergy measured;
   std::vector<MethodResult> methods;  ///< all five, in method_names() order
