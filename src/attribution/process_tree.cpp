@@ -66,6 +66,22 @@ void ProcessTreeMonitor::collect_descendants_by_scan(std::vector<ProcessStat>& o
   }
 }
 
+void ProcessTreeMonitor::add_root(pid_t pid) {
+  const std::lock_guard lock(mutex_);
+  if (pid <= 0 || pid == monitor_pid_) return;
+  for (const ExtraRoot& root : extra_roots_) {
+    if (root.pid == pid) return;
+  }
+  extra_roots_.push_back({pid, 0.0, std::nullopt});
+}
+
+void ProcessTreeMonitor::root_leaving(pid_t pid, double cpu_s) {
+  const std::lock_guard lock(mutex_);
+  for (ExtraRoot& root : extra_roots_) {
+    if (root.pid == pid) root.leaving_cpu_s = cpu_s;
+  }
+}
+
 TreeUsage ProcessTreeMonitor::sample() {
   const std::lock_guard lock(mutex_);
   TreeUsage usage;
@@ -88,23 +104,41 @@ TreeUsage ProcessTreeMonitor::sample() {
     } else if (auto direct = procfs_.children(monitor_pid_, 1)) {
       frontier_ = std::move(*direct);
     }
-    while (!frontier_.empty()) {
-      const pid_t pid = frontier_.back();
-      frontier_.pop_back();
-      auto it = tracked_.find(pid);
-      if (it == tracked_.end() && tracked_.size() < kMaxTrackedProcesses) {
-        const std::filesystem::path dir = procfs_.root() / std::to_string(pid);
-        TrackedProcess process{KeptOpenFile(dir / "stat"),
-                               KeptOpenFile(dir / "task" / std::to_string(pid) / "children"), 0};
-        it = tracked_.emplace(pid, std::move(process)).first;
+    const auto walk = [&] {
+      while (!frontier_.empty()) {
+        const pid_t pid = frontier_.back();
+        frontier_.pop_back();
+        auto it = tracked_.find(pid);
+        if (it == tracked_.end() && tracked_.size() < kMaxTrackedProcesses) {
+          const std::filesystem::path dir = procfs_.root() / std::to_string(pid);
+          TrackedProcess process{KeptOpenFile(dir / "stat"),
+                                 KeptOpenFile(dir / "task" / std::to_string(pid) / "children"), 0};
+          it = tracked_.emplace(pid, std::move(process)).first;
+        }
+        TrackedProcess* tracked = it == tracked_.end() ? nullptr : &it->second;
+        const auto stat = read_stat(pid, tracked);
+        if (!stat)
+          continue;  // exited between the two reads; its time is in its parent's cutime or our rusage
+        if (tracked != nullptr) tracked->generation = generation_;
+        add(*stat);
+        append_children(pid, *stat, tracked);
       }
-      TrackedProcess* tracked = it == tracked_.end() ? nullptr : &it->second;
-      const auto stat = read_stat(pid, tracked);
-      if (!stat) continue;  // exited between the two reads; its time is in its parent's cutime or our rusage
-      if (tracked != nullptr) tracked->generation = generation_;
-      add(*stat);
-      append_children(pid, *stat, tracked);
+    };
+    walk();
+    // Ranks that joined this measurer: each subtree apart, so that a departed one keeps its last total.
+    for (ExtraRoot& root : extra_roots_) {
+      const std::uint64_t before = ticks;
+      const std::size_t processes_before = usage.processes;
+      frontier_.assign(1, root.pid);
+      walk();
+      if (usage.processes == processes_before) {  // gone (its stat could not be read)
+        departed_roots_cpu_s_ += std::max(root.last_cpu_s, root.leaving_cpu_s.value_or(0.0));
+        root.pid = 0;
+        continue;
+      }
+      root.last_cpu_s = static_cast<double>(ticks - before) / ticks_per_second_;
     }
+    std::erase_if(extra_roots_, [](const ExtraRoot& root) { return root.pid == 0; });
     std::erase_if(tracked_, [this](const auto& entry) { return entry.second.generation != generation_; });
   } else {
     std::vector<ProcessStat> descendants;
@@ -112,7 +146,7 @@ TreeUsage ProcessTreeMonitor::sample() {
     for (const ProcessStat& stat : descendants) add(stat);
   }
   std::sort(pids_.begin(), pids_.end());
-  usage.cpu_s = static_cast<double>(ticks) / ticks_per_second_ + reaped_cpu_s_;
+  usage.cpu_s = static_cast<double>(ticks) / ticks_per_second_ + reaped_cpu_s_ + departed_roots_cpu_s_;
   usage.rss_bytes = pages * page_size_;
   return usage;
 }

@@ -36,6 +36,14 @@ class ProcessTreeMonitor {
   /// Adds the CPU time and peak RSS of a child the monitor has reaped; call with reap_mutex() held.
   void record_reaped(const struct rusage& usage);
 
+  /// Follows another process and its descendants too (a rank that joined this node's measurer:
+  /// docs/clusters.md). Its CPU time counts its own, its live descendants' and its reaped children's (its
+  /// cutime), so a member's command is counted after the member reaped it. Thread-safe.
+  void add_root(pid_t pid);
+  /// The extra root said it is about to exit, having used `cpu_s` with its reaped children: once it is gone
+  /// the tree keeps the larger of this and what the last sample saw of it. Thread-safe.
+  void root_leaving(pid_t pid, double cpu_s);
+
   std::mutex& reap_mutex() { return mutex_; }
   /// The live processes of the tree at the last sample(), sorted (for matching GPU process lists).
   [[nodiscard]] const std::vector<pid_t>& last_pids() const { return pids_; }
@@ -68,6 +76,13 @@ class ProcessTreeMonitor {
   bool use_children_files_ = true;
   std::mutex mutex_;
   double reaped_cpu_s_ = 0.0;
+  struct ExtraRoot {
+    pid_t pid = 0;
+    double last_cpu_s = 0.0;              ///< at the last sample
+    std::optional<double> leaving_cpu_s;  ///< what it said when leaving
+  };
+  std::vector<ExtraRoot> extra_roots_;
+  double departed_roots_cpu_s_ = 0.0;  ///< extra roots that are gone
   std::uint64_t reaped_max_rss_bytes_ = 0;
   std::vector<pid_t> frontier_;  // reused between samples: no allocation once warm
   std::vector<pid_t> pids_;

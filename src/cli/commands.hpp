@@ -21,6 +21,8 @@ Action add_idle_command(CLI::App& app);
 Action add_mark_command(CLI::App& app);
 /// `wattprint report RUN.json [--format md|latex|html|csv] [--output FILE]`
 Action add_report_command(CLI::App& app);
+/// `wattprint merge`: one report for a multi-node job (merge_command.cpp).
+Action add_merge_command(CLI::App& app);
 /// The run history (history_commands.cpp): `runs`, `show ID`, `compare ID...`, `export`, `import FILE...`.
 Action add_runs_command(CLI::App& app);
 Action add_show_command(CLI::App& app);

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   const Action demo = add_demo_command(app);
   const Action mark = add_mark_command(app);
   const Action report = add_report_command(app);
+  const Action merge = add_merge_command(app);
   const Action runs = add_runs_command(app);
   const Action show = add_show_command(app);
   const Action compare = add_compare_command(app);
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
       if (name == "demo") return demo();
       if (name == "mark") return mark();
       if (name == "report") return report();
+      if (name == "merge") return merge();
       if (name == "runs") return runs();
       if (name == "show") return show();
       if (name == "compare") return compare();

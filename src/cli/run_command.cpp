@@ -12,6 +12,8 @@
 #include <limits>
 #include <memory>
 #include <set>
+#include <sstream>
+#include <string_view>
 #include <system_error>
 
 #include "attribution/gpu_selection.hpp"
@@ -22,6 +24,7 @@
 #include "cli/run_history.hpp"
 #include "cluster/batch_job.hpp"
 #include "cluster/job_attribution.hpp"
+#include "cluster/node_group.hpp"
 #include "core/error.hpp"
 #include "idle/idle_baseline.hpp"
 #include "methods/all_methods.hpp"
@@ -59,6 +62,7 @@ struct RunFlags {
   std::optional<std::string> store;
   bool no_store = false;
   std::vector<std::string> tags;
+  std::optional<std::string> one_per_node;  ///< auto (default) or off
   std::vector<std::string> command;
 };
 
@@ -116,21 +120,125 @@ std::optional<IdleBaseline> resolve_idle_baseline(const RunFlags& flags, const C
   return std::nullopt;
 }
 
+double seconds_of(const timeval& tv) {
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+}
+
+/// In a batch job with --one-per-node=auto: this node's group of `wattprint run` of the same job step.
+/// nullopt outside a job, with off, or when the group cannot be joined (said, and this run measures alone).
+std::optional<NodeGroup> join_node_group(const RunFlags& flags, const std::optional<BatchJob>& job,
+                                         const std::string& hostname) {
+  if (!job || flags.one_per_node.value_or("auto") == "off") return std::nullopt;
+  try {
+    return NodeGroup::join(node_group_directory(process_environment(), ::getuid()),
+                           node_group_key(*job, hostname));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "wattprint: warning: one measurer per node: %s; this rank measures on its own\n",
+                 e.what());
+    return std::nullopt;
+  }
+}
+
+/// A rank whose node already has a measurer: runs the command unmeasured inside the measurer's run and
+/// exits with the command's status.
+int run_as_member(const RunFlags& flags, const NodeGroup& group, const std::string& hostname) {
+  const pid_t self = ::getpid();
+  if (group.late()) {
+    std::fprintf(stderr,
+                 "wattprint: pid %d measured node %s for this job step and is finishing: this rank (pid %d) "
+                 "runs unmeasured and is not in the node's report (start the ranks together)\n",
+                 static_cast<int>(group.measurer_pid()), hostname.c_str(), static_cast<int>(self));
+  } else {
+    std::fprintf(stderr,
+                 "wattprint: pid %d measures node %s for this job step, this rank (pid %d) included\n",
+                 static_cast<int>(group.measurer_pid()), hostname.c_str(), static_cast<int>(self));
+    if (!tell_measurer(group.measurer_socket(), fmt::format("join {}", self))) {
+      std::fprintf(stderr,
+                   "wattprint: warning: cannot reach the measurer's control socket %s: this rank's CPU time "
+                   "is not in the node's report\n",
+                   group.measurer_socket().c_str());
+    }
+  }
+  become_child_subreaper();
+  const ProcFs procfs("/proc");
+  ProcessTreeMonitor tree(procfs, self);
+  SpawnOptions spawn;
+  if (!group.late() && !group.measurer_socket().empty())
+    spawn.environment.emplace_back(kControlSocketVariable, group.measurer_socket().string());
+  CommandExit exit;
+  {
+    SignalForwarding forwarding;
+    const SpawnResult spawned = spawn_command(flags.command, spawn);
+    if (spawned.pid < 0) {
+      std::fprintf(stderr, "wattprint: cannot start a process: %s\n", std::strerror(spawned.exec_error));
+      exit = {126, std::nullopt};
+    } else {
+      forwarding.set_target(spawned.pid);
+      exit = wait_for_command(spawned.pid, tree);
+      if (spawned.exec_error != 0) {
+        std::fprintf(stderr, "wattprint: cannot run '%s': %s\n", flags.command.front().c_str(),
+                     std::strerror(spawned.exec_error));
+        exit = {spawned.exec_error == ENOENT ? 127 : 126, std::nullopt};
+      }
+    }
+  }
+  if (!group.late()) {
+    // Its own and its reaped children's CPU time, for the measurer's last sample after this exits.
+    struct rusage self_usage {};
+    struct rusage children {};
+    ::getrusage(RUSAGE_SELF, &self_usage);
+    ::getrusage(RUSAGE_CHILDREN, &children);
+    const double cpu_s = seconds_of(self_usage.ru_utime) + seconds_of(self_usage.ru_stime) +
+                         seconds_of(children.ru_utime) + seconds_of(children.ru_stime);
+    tell_measurer(group.measurer_socket(), fmt::format("leave {} {:.6f}", self, cpu_s));
+  }
+  return exit.exit_code;
+}
+
+/// The measurer's side of "join PID" / "leave PID CPU_S" (from the control socket's thread).
+void take_member_line(std::string_view line, ProcessTreeMonitor& tree) {
+  std::istringstream in{std::string(line)};
+  std::string verb;
+  long pid = 0;
+  in >> verb >> pid;
+  if (!in || pid <= 0) throw std::invalid_argument("malformed member line");
+  if (verb == "join") {
+    tree.add_root(static_cast<pid_t>(pid));
+  } else {
+    double cpu_s = 0.0;
+    in >> cpu_s;
+    if (!in) throw std::invalid_argument("malformed member line");
+    tree.root_leaving(static_cast<pid_t>(pid), cpu_s);
+  }
+}
+
 MonitorCost monitor_cost() {
   struct rusage self {};
   ::getrusage(RUSAGE_SELF, &self);
-  const auto seconds = [](const timeval& tv) {
-    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
-  };
-  return {seconds(self.ru_utime) + seconds(self.ru_stime),
+  return {seconds_of(self.ru_utime) + seconds_of(self.ru_stime),
           static_cast<std::uint64_t>(self.ru_maxrss > 0 ? self.ru_maxrss : 0) * 1024U};
 }
 
-int execute(const RunFlags& flags) {
+/// Expands the placeholders (%h, %j, %t...) of the output file names, so that every node and task of a
+/// batch job writes its own files.
+void expand_output_names(RunFlags& flags, const std::optional<BatchJob>& job, const std::string& hostname) {
+  for (std::optional<std::string>* path : {&flags.json_path, &flags.html_path, &flags.csv_path}) {
+    if (*path) *path = expand_output_pattern(**path, job, hostname);
+  }
+}
+
+int execute(RunFlags& flags) {
   constexpr double kMax = std::numeric_limits<double>::max();
   // Everything the user typed is checked before the command starts.
   if (flags.command.empty())
     throw UsageError("run: no command given (usage: wattprint run [OPTIONS] -- COMMAND)");
+  const ProcFs procfs("/proc");
+  const HostInfo host = detect_host(procfs);
+  const std::optional<BatchJob> job = detect_batch_job(process_environment(), host.hostname);
+  expand_output_names(flags, job, host.hostname);
+  if (const std::string mode = flags.one_per_node.value_or("auto"); mode != "auto" && mode != "off") {
+    throw UsageError(fmt::format("--one-per-node: '{}' is not auto or off", mode));
+  }
   const ConfigValues config = load_configuration(flags.footprint);
   Footprint footprint = resolve_footprint(flags.footprint, config);
   double interval_s = config.interval_s.value_or(1.0);
@@ -172,16 +280,18 @@ int execute(const RunFlags& flags) {
     }
   }
 
-  const ProcFs procfs("/proc");
+  std::optional<NodeGroup> group = join_node_group(flags, job, host.hostname);
+  if (group && group->role() == NodeGroup::Role::Member) return run_as_member(flags, *group, host.hostname);
+
   RunReport report;
   report.kind = "run";
   report.run_id = new_run_id();
   report.tags = tags;
   report.tool_version = version();
   report.command = flags.command;
-  report.host = detect_host(procfs);
+  report.host = host;
+  report.job = job;
   const EnvironmentLookup environment = process_environment();
-  report.job = detect_batch_job(environment, report.host.hostname);
   report.footprint = footprint;
   report.interval_s = interval_s;
   report.config_files = config.files_read;
@@ -241,6 +351,10 @@ int execute(const RunFlags& flags) {
   try {
     control = std::make_unique<ControlSocketServer>(marks);
     spawn.environment.emplace_back(kControlSocketVariable, control->path().string());
+    if (group) {
+      control->set_member_handler([&tree](std::string_view line) { take_member_line(line, tree); });
+      group->publish(control->path());
+    }
   } catch (const std::exception& e) {
     warn(report, fmt::format("phase marks from the command are off: {}", e.what()));
     control.reset();
@@ -276,6 +390,8 @@ int execute(const RunFlags& flags) {
         exit = {spawned.exec_error == ENOENT ? 127 : 126, std::nullopt};
       }
     }
+    // The node's other ranks that joined this run: their commands are part of it.
+    if (group) group->wait_for_members();
     // What the command printed or sent just before it ended is still taken.
     if (relay) relay->finish();
     if (control) control->stop();
@@ -395,6 +511,11 @@ int execute(const RunFlags& flags) {
   return exit.exit_code;
 }
 
+constexpr const char* kPlaceholderHelp =
+    "In a batch job, placeholders name one file per node or task: %h short host name, %H full host name, "
+    "%j job id (nojob outside a job), %s step id, %t task rank, %n local rank, %p pid, %% a percent sign "
+    "(docs/clusters.md)";
+
 }  // namespace
 
 Action add_run_command(CLI::App& app, const std::vector<std::string>& command_after_separator) {
@@ -413,7 +534,8 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
       ->type_name("SECONDS");
   run->add_option_function<std::string>(
          "--json", [flags](const std::string& v) { flags->json_path = v; },
-         "Also write the full report as JSON to FILE (schema: docs/report-schema.md)")
+         std::string("Also write the full report as JSON to FILE (schema: docs/report-schema.md). ") +
+             kPlaceholderHelp)
       ->type_name("FILE");
   run->add_option_function<std::string>(
          "--gpus", [flags](const std::string& v) { flags->gpus = v; },
@@ -465,10 +587,12 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
       ->group(phase_group);
   add_text_option(*run, "--csv", flags->csv_path,
                   "Write one row per sample to FILE while the run goes on: time, each sensor's power and "
-                  "cumulative energy, the command's CPU share, the current phase")
+                  "cumulative energy, the command's CPU share, the current phase. " +
+                      std::string(kPlaceholderHelp))
       ->type_name("FILE");
   add_text_option(*run, "--html", flags->html_path,
-                  "Also write a self-contained HTML report with charts to FILE (opens offline)")
+                  "Also write a self-contained HTML report with charts to FILE (opens offline). " +
+                      std::string(kPlaceholderHelp))
       ->type_name("FILE");
   const std::string history_group = "Run history: see `wattprint runs --help`, docs/run-history.md";
   run->add_option_function<std::vector<std::string>>(
@@ -489,6 +613,12 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
       ->group(history_group);
   run->add_flag("--no-store", flags->no_store, "Keep no history of this run (also WATTPRINT_STORE=none)")
       ->group(history_group);
+  add_text_option(*run, "--one-per-node", flags->one_per_node,
+                  "auto (default): in a Slurm or OAR job, the first `wattprint run` of a job step on a node "
+                  "measures the node and the node's other ranks join it (they run unmeasured, say which pid "
+                  "measures for them, and the measurer waits for them before writing its report); off: every "
+                  "rank measures and writes its own report. See docs/clusters.md")
+      ->type_name("auto|off");
   add_footprint_flags(*run, flags->footprint);
   add_hardware_flags(*run, flags->hardware, false);
   // Everything from the first word that is not an option of wattprint (or after "--") is the command.

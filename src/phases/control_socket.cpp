@@ -107,6 +107,7 @@ struct ControlSocketServer::State {
   std::mutex stop_mutex;  ///< serialises start() and stop()
   std::atomic<std::int64_t> grace_ns{0};
   std::atomic<std::uint64_t> malformed{0};
+  MemberHandler member_handler;
 
   void serve() noexcept;
   void accept_clients(std::vector<Client>& clients, bool& accept_paused) const;
@@ -117,6 +118,15 @@ struct ControlSocketServer::State {
 };
 
 void ControlSocketServer::State::take_line(const Client& client) {
+  const std::string_view line = client.line;
+  if (member_handler && (line.rfind("join ", 0) == 0 || line.rfind("leave ", 0) == 0)) {
+    try {
+      member_handler(line);
+    } catch (const std::exception&) {
+      malformed.fetch_add(1, std::memory_order_relaxed);
+    }
+    return;
+  }
   std::optional<PhaseMark> mark = parse_marker_line(client.line, client.origin);
   if (!mark) {
     malformed.fetch_add(1, std::memory_order_relaxed);
@@ -330,6 +340,10 @@ void ControlSocketServer::stop(std::chrono::milliseconds grace) {
   while (::write(state_->wake[1], &byte, 1) < 0 && errno == EINTR) {
   }
   state_->thread.join();
+}
+
+void ControlSocketServer::set_member_handler(MemberHandler handler) {
+  state_->member_handler = std::move(handler);
 }
 
 std::uint64_t ControlSocketServer::malformed_lines() const {

@@ -6,11 +6,16 @@
 //   end <monotonic_ns> <name>\n        the innermost open phase of that name ends
 // <monotonic_ns>: CLOCK_MONOTONIC in nanoseconds, decimal, taken by the client when the event happened
 // (so queueing does not move the mark). <name>: valid_phase_name(). Bad lines are counted and skipped.
+// Two more lines, from the other `wattprint run` of a job step on this node that joined this one as its
+// measurer (src/cluster/node_group.hpp), go to the member handler when one is set:
+//   join <pid>\n                        that wattprint process (and its command) is part of the run
+//   leave <pid> <cpu_seconds>\n         it is about to exit, having used that much CPU with its children
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +44,10 @@ class ControlSocketServer {
 
   /// The socket's path, for WATTPRINT_CONTROL_SOCKET.
   [[nodiscard]] const std::filesystem::path& path() const;
+  /// Receives the "join" and "leave" lines (whole, without '\n'), from the server's thread; set before
+  /// start(). Without one they are malformed marks.
+  using MemberHandler = std::function<void(std::string_view line)>;
+  void set_member_handler(MemberHandler handler);
   void start();
   /// Reads what clients already sent (bounded: at most `grace` more), then stops the thread.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(200));

@@ -162,6 +162,30 @@ void add_phases(json& j, const RunReport& r) {
                       {"phases_listed", listed}};
 }
 
+/// A merged report's nodes: each node's own run, as its report said (energies in IT joules, before PUE).
+json nodes_json(const RunReport& r) {
+  json nodes = json::array();
+  for (const NodeRun& node : r.nodes) {
+    json methods = json::object();
+    for (const NodeMethod& m : node.methods) {
+      methods[m.method] = {{"available", m.available},
+                           {"kind", m.provenance ? json(provenance_name(*m.provenance)) : json(nullptr)},
+                           {"it_energy_j", m.it_energy ? json(m.it_energy->value) : json(nullptr)},
+                           {"reason", m.reason.empty() ? json(nullptr) : json(m.reason)}};
+    }
+    nodes.push_back({{"host", node.host},
+                     {"run_id", node.run_id.empty() ? json(nullptr) : json(node.run_id)},
+                     {"source", node.source},
+                     {"started_at", node.started_at},
+                     {"duration_s", node.duration_s},
+                     {"exit_code", node.exit_code ? json(*node.exit_code) : json(nullptr)},
+                     {"signal", node.signal ? json(*node.signal) : json(nullptr)},
+                     {"cpu_time_s", node.cpu_time_s ? json(*node.cpu_time_s) : json(nullptr)},
+                     {"methods", methods}});
+  }
+  return nodes;
+}
+
 }  // namespace
 
 json to_json(const RunReport& r) {
@@ -287,6 +311,7 @@ json to_json(const RunReport& r) {
   j["config_files"] = r.config_files;
   add_phases(j, r);
   j["timeline"] = r.timeline ? timeline_to_json(*r.timeline) : json(nullptr);
+  if (!r.nodes.empty()) j["nodes"] = nodes_json(r);
   return j;
 }
 

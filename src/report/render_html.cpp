@@ -588,6 +588,23 @@ std::string render_html(const View& v) {
     out += "</tbody>\n</table>\n</section>\n";
   }
 
+  if (!v.nodes.empty()) {
+    out += fmt::format(
+        "<section id=\"nodes\">\n<h2>Per node ({} nodes)</h2>\n<p class=\"note\">IT energy in kWh "
+        "before PUE, as each node's report said.</p>\n<table>\n<thead><tr><th>Host</th><th>Started</th>"
+        "<th>Duration</th><th>Exit</th>",
+        v.nodes.size());
+    for (const std::string_view name : kMethodOrder) out += "<th>" + html_escape(name) + "</th>";
+    out += "</tr></thead>\n<tbody>\n";
+    for (const NodeRow& n : v.nodes) {
+      out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>", html_escape(n.host),
+                         html_escape(n.started_at), html_escape(format_duration_text(n.duration_s)),
+                         n.exit_code ? std::to_string(*n.exit_code) : "–");
+      for (const auto& m : n.methods) out += "<td>" + html_escape(node_cell(m)) + "</td>";
+      out += "</tr>\n";
+    }
+    out += "</tbody>\n</table>\n</section>\n";
+  }
   out += "<section id=\"assumptions\">\n<h2>Assumptions</h2>\n<table>\n<tbody>\n";
   for (const auto& [label, value] : v.assumptions) {
     out += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", html_escape(label), html_escape(value));

@@ -95,6 +95,31 @@ std::string render_latex(const View& v) {
     line("  \\end{tabular}");
     line("\\end{table}");
   }
+  if (!v.nodes.empty()) {
+    line("");
+    line("\\begin{table}[ht]");
+    line("  \\centering");
+    line(
+        fmt::format("  \\caption{{Per node ({} nodes): IT energy in kWh before PUE, as each node's report "
+                    "said.}}",
+                    v.nodes.size()));
+    line("  \\begin{tabular}{llrrrrrrr}");
+    line("    \\toprule");
+    std::string header = "    Host & Duration & Exit";
+    for (const std::string_view name : kMethodOrder) header += " & " + latex_escape(name);
+    line(header + " \\\\");
+    line("    \\midrule");
+    for (const NodeRow& n : v.nodes) {
+      std::string row = fmt::format("    {} & {} & {}", latex_escape(n.host),
+                                    latex_escape(format_duration_text(n.duration_s)),
+                                    n.exit_code ? std::to_string(*n.exit_code) : "--");
+      for (const auto& m : n.methods) row += " & " + latex_escape(node_cell(m));
+      line(row + " \\\\");
+    }
+    line("    \\bottomrule");
+    line("  \\end{tabular}");
+    line("\\end{table}");
+  }
   line("");
   line("\\paragraph{Assumptions.}");
   line("\\begin{itemize}");

@@ -67,6 +67,27 @@ std::string render_markdown(const View& v) {
     line("");
     line(fmt::format("{} phases were marked; no per-phase summary in this report.", v.phases.size()));
   }
+  if (!v.nodes.empty()) {
+    line("");
+    line(fmt::format("Per node ({} nodes; IT energy in kWh before PUE, as each node's report said):",
+                     v.nodes.size()));
+    line("");
+    std::string header = "| Host | Started | Duration | Exit |";
+    std::string rule = "|---|---|---:|---:|";
+    for (const std::string_view name : kMethodOrder) {
+      header += fmt::format(" {} |", name);
+      rule += "---:|";
+    }
+    line(header);
+    line(rule);
+    for (const NodeRow& n : v.nodes) {
+      std::string row =
+          fmt::format("| {} | {} | {} | {} |", markdown_cell(n.host), markdown_cell(n.started_at),
+                      format_duration_text(n.duration_s), n.exit_code ? std::to_string(*n.exit_code) : "–");
+      for (const auto& m : n.methods) row += " " + node_cell(m) + " |";
+      line(row);
+    }
+  }
   line("");
   line("Assumptions:");
   line("");

@@ -472,6 +472,51 @@ void read_phases(const json& j, RunReport& r) {
   }
 }
 
+/// A merged report's nodes (`nodes`, written by `wattprint merge`).
+void read_nodes(const json& j, RunReport& r) {
+  const json* nodes = find(j, "nodes");
+  if (nodes == nullptr) return;
+  if (!nodes->is_array()) wrong("nodes", "an array");
+  for (std::size_t k = 0; k < nodes->size(); ++k) {
+    const json& n = (*nodes)[k];
+    const std::string at = fmt::format("nodes[{}]", k);
+    if (!n.is_object()) wrong(at, "an object");
+    NodeRun node;
+    node.host = string_or_empty(n, "host", at);
+    node.run_id = string_or_empty(n, "run_id", at);
+    node.source = string_or_empty(n, "source", at);
+    node.started_at = string_or_empty(n, "started_at", at);
+    node.duration_s = number_or(n, "duration_s", at, 0.0);
+    node.exit_code = opt_integer<int>(n, "exit_code", at);
+    node.signal = opt_integer<int>(n, "signal", at);
+    node.cpu_time_s = opt_number(n, "cpu_time_s", at);
+    if (const json* methods = opt_object(n, "methods", at)) {
+      for (const auto& [name, m] : methods->items()) {
+        const std::string field = join(join(at, "methods"), name);
+        if (!m.is_object()) wrong(field, "an object");
+        NodeMethod method;
+        method.method = name;
+        method.available = bool_or(m, "available", field, false);
+        if (const auto kind = opt_string(m, "kind", field))
+          method.provenance = provenance_from(*kind, join(field, "kind"));
+        method.it_energy = opt_joules(m, "it_energy_j", field);
+        method.reason = string_or_empty(m, "reason", field);
+        node.methods.push_back(method);
+      }
+      // JSON objects come back sorted by name: the report's order is method_names().
+      std::stable_sort(node.methods.begin(), node.methods.end(),
+                       [](const NodeMethod& a, const NodeMethod& b) {
+                         const auto rank = [](const std::string& name) {
+                           const auto& names = method_names();
+                           return std::find(names.begin(), names.end(), name) - names.begin();
+                         };
+                         return rank(a.method) < rank(b.method);
+                       });
+    }
+    r.nodes.push_back(std::move(node));
+  }
+}
+
 }  // namespace
 
 BatchJob batch_job_from_json(const json& job) {
@@ -571,6 +616,7 @@ RunReport run_report_from_json(const json& j) {
   }
   r.config_files = strings(j, "config_files", "");
   read_phases(j, r);
+  read_nodes(j, r);
   if (const json* timeline = find(j, "timeline")) {
     try {
       r.timeline = timeline_from_json(*timeline);

@@ -210,6 +210,11 @@ void add_assumptions(View& view, const json& report) {
 
 }  // namespace
 
+std::string node_cell(const std::optional<std::pair<double, std::string>>& method) {
+  if (!method) return "–";
+  return fmt::format("{} ({})", format_kwh_value(method->first), method->second);
+}
+
 View make_view(const json& report) {
   View v;
   v.schema_version = static_cast<int>(integer(report, "schema_version").value_or(0));
@@ -336,6 +341,28 @@ View make_view(const json& report) {
   const json& warnings = member(report, "warnings");
   if (warnings.is_array()) {
     for (const json& w : warnings) v.warnings.push_back(value_text(w));
+  }
+  const json& nodes = member(report, "nodes");
+  if (nodes.is_array()) {
+    for (const json& n : nodes) {
+      NodeRow row;
+      row.host = text(n, "host");
+      row.started_at = text(n, "started_at");
+      row.duration_s = number(n, "duration_s").value_or(0.0);
+      row.exit_code = integer(n, "exit_code");
+      row.cpu_time_s = number(n, "cpu_time_s");
+      const json& methods = member(n, "methods");
+      for (const std::string_view name : kMethodOrder) {
+        const json& m = member(methods, std::string(name).c_str());
+        const auto joules = number(m, "it_energy_j");
+        if (joules && m.is_object() && m.value("available", false)) {
+          row.methods.emplace_back(std::make_pair(*joules / 3.6e6, text(m, "kind")));
+        } else {
+          row.methods.emplace_back(std::nullopt);
+        }
+      }
+      v.nodes.push_back(std::move(row));
+    }
   }
   const json& timeline = member(report, "timeline");
   if (timeline.is_object() && member(timeline, "series").is_array() &&

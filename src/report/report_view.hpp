@@ -62,6 +62,17 @@ struct Timeline {
   std::vector<TimelineSeries> series;
 };
 
+/// One node of a merged multi-node report (`nodes` in the JSON).
+struct NodeRow {
+  std::string host;
+  std::string started_at;
+  double duration_s = 0.0;
+  std::optional<long long> exit_code;
+  std::optional<double> cpu_time_s;
+  /// Per method in kMethodOrder: IT energy in kWh (before PUE) and "measured"/"modelled", or nullopt.
+  std::vector<std::optional<std::pair<double, std::string>>> methods;
+};
+
 struct View {
   int schema_version = 0;
   std::string kind;  ///< "run" / "estimate"
@@ -88,7 +99,11 @@ struct View {
   std::vector<std::string> measured_methods, modelled_methods, unavailable_methods;
   std::vector<std::string> warnings;
   std::optional<Timeline> timeline;
+  std::vector<NodeRow> nodes;  ///< a merged report's nodes
 };
+
+/// A node's cell in the per-node tables: "0.0012 (measured)", "–" when unavailable.
+std::string node_cell(const std::optional<std::pair<double, std::string>>& method);
 
 View make_view(const nlohmann::json& report);
 

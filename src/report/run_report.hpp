@@ -46,8 +46,30 @@ struct MonitorCost {
   std::uint64_t peak_rss_bytes = 0;
 };
 
+/// One method on one node of a merged report.
+struct NodeMethod {
+  std::string method;
+  bool available = false;
+  std::optional<Provenance> provenance;  ///< when available
+  std::optional<Joules> it_energy;       ///< when available
+  std::string reason;                    ///< why unavailable
+};
+
+/// One node's run inside a merged multi-node report (`nodes` in the JSON), as its own report said.
+struct NodeRun {
+  std::string host;
+  std::string run_id;
+  std::string source;  ///< the report file it was read from
+  std::string started_at;
+  double duration_s = 0.0;
+  std::optional<int> exit_code;
+  std::optional<int> signal;
+  std::optional<double> cpu_time_s;
+  std::vector<NodeMethod> methods;  ///< method_names() order
+};
+
 struct RunReport {
-  std::string kind = "run";  ///< "run" or "estimate"
+  std::string kind = "run";  ///< "run", "estimate", or "merged" (one report summed over a job's nodes)
   std::string run_id;        ///< UUID of this run, the same on every machine it is imported into
   std::map<std::string, std::string> tags;  ///< --tag KEY=VALUE and the configuration's [tags]
   std::string tool_version;
@@ -77,6 +99,7 @@ struct RunReport {
   std::vector<std::string> config_files;
   PhaseResults phases;               ///< per-phase methods, time between phases, statistics
   std::optional<Timeline> timeline;  ///< power over time, downsampled
+  std::vector<NodeRun> nodes;        ///< a merged report's nodes (empty otherwise)
 };
 
 /// Current time as ISO 8601 UTC with seconds ("2026-11-27T05:44:53Z").

@@ -101,6 +101,32 @@ void render_phases(const RunReport& r, const std::function<void(const std::strin
   if (p.gap_count > 0) rows(fmt::format("outside phases ({})", p.gap_count), p.outside_s, p.outside_total);
 }
 
+/// A merged report's nodes: each one's run and its methods' IT energy (as the node's own report said).
+void render_nodes(const RunReport& r, const std::function<void(const std::string&)>& line) {
+  if (r.nodes.empty()) return;
+  line("");
+  line(fmt::format("  {} nodes (IT energy kWh per method; M measured, m modelled, - unavailable):",
+                   r.nodes.size()));
+  std::string header = fmt::format("  {:<16} {:<20} {:>10} {:>5}", "host", "started", "duration", "exit");
+  for (const std::string& name : method_names()) header += fmt::format(" {:>19}", name);
+  line(header);
+  for (const NodeRun& node : r.nodes) {
+    std::string row = fmt::format("  {:<16} {:<20} {:>10} {:>5}", node.host, node.started_at,
+                                  format_duration(node.duration_s),
+                                  node.exit_code ? std::to_string(*node.exit_code) : std::string("?"));
+    for (const std::string& name : method_names()) {
+      std::string cell = "-";
+      for (const NodeMethod& m : node.methods) {
+        if (m.method != name || !m.available || !m.it_energy) continue;
+        cell = fmt::format("{} {}", format_kwh(to_kilowatt_hours(*m.it_energy)),
+                           m.provenance == Provenance::Modelled ? "m" : "M");
+      }
+      row += fmt::format(" {:>19}", cell);
+    }
+    line(row);
+  }
+}
+
 }  // namespace
 
 std::string job_description(const BatchJob& job, const std::string& hostname) {
@@ -141,7 +167,9 @@ std::string render_summary(const RunReport& r) {
   if (r.kind == "estimate") {
     line(fmt::format("wattprint estimate: {} of runtime", format_duration(r.duration_s)));
   } else {
-    line(fmt::format("wattprint: {}", command_line(r.command)));
+    line(fmt::format("wattprint{}: {}",
+                     r.kind == "merged" ? fmt::format(" merge of {} nodes", r.nodes.size()) : std::string(),
+                     command_line(r.command)));
     std::string status;
     if (!r.error.empty()) {
       status = fmt::format("could not start ({}), exit status {}", r.error, r.exit_code.value_or(-1));
@@ -181,6 +209,7 @@ std::string render_summary(const RunReport& r) {
       line(fmt::format("  {:<18} {:<9} unavailable: {}", m.name, "-", m.reason));
     }
   }
+  render_nodes(r, line);
   render_phases(r, line);
   for (const MethodResult& m : r.methods) {
     if (!m.available || m.assumptions.empty()) continue;
@@ -188,7 +217,7 @@ std::string render_summary(const RunReport& r) {
     line(fmt::format("  {} assumptions:", m.name));
     for (const auto& [name, value] : m.assumptions) line(fmt::format("    {}: {}", name, value));
   }
-  if (r.kind == "run") {
+  if (r.kind == "run" || r.kind == "merged") {
     std::string measured;
     const auto add = [&measured](const char* label, const std::optional<Joules>& e) {
       if (!e) return;
@@ -200,8 +229,11 @@ std::string render_summary(const RunReport& r) {
     add("server", r.measured.server);
     add("platform (psys, includes the packages)", r.measured.psys);
     line("");
-    line(measured.empty() ? "  measured, whole machine: nothing (no readable energy sensor)"
-                          : "  measured, whole machine: " + measured);
+    const std::string scope = r.kind == "merged" ? "every node" : "whole machine";
+    const std::string none =
+        r.kind == "merged" ? "no energy sensor read on every node" : "no readable energy sensor";
+    line(measured.empty() ? fmt::format("  measured, {}: nothing ({})", scope, none)
+                          : fmt::format("  measured, {}: {}", scope, measured));
     if (!r.gpus.empty()) {
       line(fmt::format("  GPUs ({}):", r.gpu_selection.rule));
       for (std::size_t i = 0; i < r.gpus.size(); ++i) {

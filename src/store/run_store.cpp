@@ -384,7 +384,9 @@ std::string validate(const json& report) {
     return fmt::format("its schema_version {} is not one this wattprint reads (1 or 2)", *version);
   }
   const auto kind = string_at(report, "kind");
-  if (!kind || (*kind != "run" && *kind != "estimate")) return R"(its "kind" is not "run" or "estimate")";
+  if (!kind || (*kind != "run" && *kind != "estimate" && *kind != "merged")) {
+    return R"(its "kind" is not "run", "estimate" or "merged")";
+  }
   const auto methods = report.find("methods");
   if (methods == report.end() || !methods->is_object() || methods->empty()) {
     return "it has no \"methods\" object";
