@@ -128,7 +128,7 @@ case "${1:-}" in
       say "build and test with AddressSanitizer + UndefinedBehaviorSanitizer (warnings fatal)"
       test_dir="$BUILD_DIR-asan"
       test_args=(-DCMAKE_BUILD_TYPE=Debug -DWATTPRINT_SANITIZE=ON -DWATTPRINT_BUILD_TESTS=ON -DWATTPRINT_BUILD_BENCH=ON)
-      configure_and_build "$test_dir" "${test_args[@]}"
+      configure_and_build "$test_dir" "${test_args[@]}" -DWATTPRINT_PCH=ON
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests "$test_dir"
     else
       say "build and test (RelWithDebInfo, warnings fatal)"
