@@ -53,7 +53,10 @@ void overwrite(const fs::path& path, const std::string& text) {
 
 /// The fake machine: what the test says the sensors, /proc and the job's cgroup read.
 struct FakeNode {
-  FakePowercapTree powercap{{FakeZone("intel-rapl:0", "package-0")}};
+  // The steps come milliseconds apart: a zone allowed a high power (so a 1000-J step is plausible) and a
+  // range that still never wraps.
+  FakePowercapTree powercap{
+      {FakeZone("intel-rapl:0", "package-0").with_max_power(1e7).with_range(1'000'000'000'000'000'000ULL)}};
   TempDir proc{"wattprint-exporter-proc"};
   TempDir cgroups{"wattprint-exporter-cgroup"};
   double ticks_per_second = static_cast<double>(::sysconf(_SC_CLK_TCK));
@@ -200,7 +203,7 @@ TEST(ExporterPrometheusTest, PromqlJobEnergyEqualsTheTruth) {
       << "Prometheus never scraped the final sample";
   const std::optional<double> job_j =
       promql(api, R"(sum(wattprint_job_energy_joules_total{job_id="42",method="process",component="package"}))");
-  ASSERT_TRUE(job_j);
+  ASSERT_TRUE(job_j) << metrics;
   EXPECT_NEAR(*job_j, expected_j, 1e-6 * expected_j);
   EXPECT_NEAR(*job_j, 720.0, 1e-6 * 720.0);
   const std::optional<double> node_j =
