@@ -101,7 +101,8 @@ std::string join(const std::vector<std::string>& words) {
 GpuSelection select_gpus(const std::vector<GpuDevice>& devices,
                          const std::optional<std::string>& explicit_list,
                          const std::optional<std::string>& cuda_visible,
-                         const std::vector<bool>& used_by_command) {
+                         const std::vector<bool>& used_by_command,
+                         const std::optional<SchedulerGpus>& scheduler) {
   GpuSelection selection;
   selection.selected.assign(devices.size(), false);
   selection.reasons.assign(devices.size(), "");
@@ -120,6 +121,12 @@ GpuSelection select_gpus(const std::vector<GpuDevice>& devices,
 
   if (explicit_list) {
     from_list(*explicit_list, "--gpus " + *explicit_list);
+    return selection;
+  }
+  if (scheduler) {
+    // The job's own GPUs, as the scheduler numbers them (physical indices or UUIDs); an empty list: none.
+    from_list(scheduler->list,
+              fmt::format("the batch job's GPUs ({}={})", scheduler->source, scheduler->list));
     return selection;
   }
   if (cuda_visible) {

@@ -29,11 +29,21 @@ struct GpuSelection {
   std::string rule;  ///< "--gpus 0,1", "CUDA_VISIBLE_DEVICES=1", "GPUs used by the command", "all GPUs"
 };
 
+/// The GPUs a batch scheduler gave the job on this node, by physical index or UUID (BatchJob::gpus) and where
+/// that came from ("SLURM_JOB_GPUS").
+struct SchedulerGpus {
+  std::string list;
+  std::string source;
+};
+
 /// `explicit_list`: --gpus; `cuda_visible`: CUDA_VISIBLE_DEVICES (nullopt when unset); `used_by_command[i]`:
-/// the command's processes had a context on device i during the run.
+/// the command's processes had a context on device i during the run. `scheduler`: the batch job's GPUs,
+/// which come after --gpus and before CUDA_VISIBLE_DEVICES (under Slurm the latter counts from 0 within the
+/// job's allowed devices, so it does not name physical GPUs).
 GpuSelection select_gpus(const std::vector<GpuDevice>& devices,
                          const std::optional<std::string>& explicit_list,
                          const std::optional<std::string>& cuda_visible,
-                         const std::vector<bool>& used_by_command);
+                         const std::vector<bool>& used_by_command,
+                         const std::optional<SchedulerGpus>& scheduler = std::nullopt);
 
 }  // namespace wattprint

@@ -20,6 +20,8 @@
 #include "cli/measurement_sources.hpp"
 #include "cli/options.hpp"
 #include "cli/run_history.hpp"
+#include "cluster/batch_job.hpp"
+#include "cluster/job_attribution.hpp"
 #include "core/error.hpp"
 #include "idle/idle_baseline.hpp"
 #include "methods/all_methods.hpp"
@@ -178,6 +180,8 @@ int execute(const RunFlags& flags) {
   report.tool_version = version();
   report.command = flags.command;
   report.host = detect_host(procfs);
+  const EnvironmentLookup environment = process_environment();
+  report.job = detect_batch_job(environment, report.host.hostname);
   report.footprint = footprint;
   report.interval_s = interval_s;
   report.config_files = config.files_read;
@@ -206,7 +210,21 @@ int execute(const RunFlags& flags) {
   become_child_subreaper();
   ProcessTreeMonitor tree(procfs, ::getpid());
   const SystemClock clock;
-  RunSampler sampler(std::move(sources.counters), tree, procfs, clock, Seconds(interval_s));
+  // The machine's CPU time and memory (the denominators of the shares): /proc, or WATTPRINT_PROC_ROOT for
+  // tests and containers (only /proc/stat and /proc/meminfo are read there).
+  const ProcFs machine_procfs(environment("WATTPRINT_PROC_ROOT").value_or("/proc"));
+  RunSampler sampler(std::move(sources.counters), tree, machine_procfs, clock, Seconds(interval_s));
+  // Inside a batch job, the job's cgroup (every rank on this node) is what the process method attributes to.
+  std::unique_ptr<CgroupUsageSource> job_group;
+  if (report.job) {
+    const RunJobCgroup found = find_run_job_cgroup(environment, *report.job, procfs, ::getpid());
+    report.job->cgroup = found.path;
+    report.job->attribution = found.attribution;
+    if (found.usable) {
+      job_group = std::make_unique<CgroupUsageSource>(CgroupFs(found.root, procfs), *found.path);
+      sampler.attach_group(*job_group);
+    }
+  }
   if (sources.server.source) {
     sampler.attach_server(
         std::make_unique<ServerSampler>(std::move(sources.server.source), clock, settings.server_interval));
@@ -268,6 +286,16 @@ int execute(const RunFlags& flags) {
   report.duration_s = m.duration_s;
   report.cpu_time_s = m.tree_cpu_s;
   report.peak_rss_bytes = m.peak_tree_rss_bytes;
+  if (report.job && m.group) {
+    if (m.group->intervals == 0) {
+      report.job->attribution =
+          fmt::format("process tree: the {} could not be read during the run", m.group->description);
+    } else if (m.group->fallback_intervals > 0) {
+      report.job->attribution +=
+          fmt::format("; the process tree for {} of {} intervals (the group could not be read)",
+                      m.group->fallback_intervals, m.group->intervals + m.group->fallback_intervals);
+    }
+  }
   report.sensor_energies = m.sensors;
   if (m.have_package) report.measured.cpu = m.package;
   if (m.have_dram) report.measured.dram = m.dram;
@@ -297,7 +325,10 @@ int execute(const RunFlags& flags) {
   std::optional<std::string> cuda_visible;
   if (const char* value = std::getenv("CUDA_VISIBLE_DEVICES")) cuda_visible = std::string(value);
   report.gpus = m.gpus;
-  report.gpu_selection = select_gpus(devices, flags.gpus, cuda_visible, used_by_command);
+  std::optional<SchedulerGpus> scheduler_gpus;
+  if (report.job && report.job->gpus)
+    scheduler_gpus = SchedulerGpus{*report.job->gpus, report.job->gpus_source};
+  report.gpu_selection = select_gpus(devices, flags.gpus, cuda_visible, used_by_command, scheduler_gpus);
   report.measured.gpu = selected_gpu_energy(m.gpus, report.gpu_selection);
   estimate_gpus(m.gpus, report.gpu_selection, inputs.estimate);
   inputs.not_started = report.error;

@@ -28,8 +28,11 @@ struct CgroupUsage {
 struct JobCgroup {
   std::string scheduler;  ///< "slurm", "oar" or "systemd"
   std::string job_id;     ///< Slurm/OAR job id, or the unit's name ("nginx.service")
-  std::string user;       ///< owner (uid in the path, else the owner of its first process), may be empty
-  std::string path;       ///< cgroup path relative to the hierarchy root, starting with "/"
+  /// Owner: Slurm v1 from the uid in the path, OAR from the group's name, otherwise (Slurm v2, systemd) the
+  /// real uid of the first process in the group not owned by root (root when every process is root's), from
+  /// <procfs>/PID/status. Empty when the group has no readable process.
+  std::string user;
+  std::string path;  ///< cgroup path relative to the hierarchy root, starting with "/"
 };
 
 /// Maps a uid to a user name (tests pass a table); returns the number as text when unknown.
@@ -39,8 +42,10 @@ UserNameLookup system_user_names();
 class CgroupFs {
  public:
   /// `root`: where cgroups are mounted (/sys/fs/cgroup). Detects v2 (cgroup.controllers at the root) or v1
-  /// (controller directories such as cpuacct, "cpu,cpuacct", memory).
-  explicit CgroupFs(std::filesystem::path root = "/sys/fs/cgroup");
+  /// (anything else; controller directories "cpuacct", "cpu,cpuacct" or "cpuacct,cpu", "memory", and the
+  /// "systemd" (name=systemd) and "cpuset" hierarchies for finding jobs). `procfs` is where the owners of
+  /// processes are read (find_jobs, job_of).
+  explicit CgroupFs(std::filesystem::path root = "/sys/fs/cgroup", ProcFs procfs = ProcFs{});
   [[nodiscard]] CgroupVersion version() const { return version_; }
   [[nodiscard]] const std::filesystem::path& root() const { return root_; }
 
@@ -53,9 +58,16 @@ class CgroupFs {
   /// Every process in the group and its descendants (cgroup.procs, recursively), sorted.
   [[nodiscard]] std::vector<pid_t> processes(const std::string& path) const;
 
-  /// The Slurm jobs, OAR jobs and systemd services in the tree (Slurm: .../slurm/uid_U/job_N on v1,
-  /// .../slurmstepd.scope/job_N on v2; OAR: .../oar/USER_JOBID; systemd: *.service under system.slice).
+  /// The Slurm jobs, OAR jobs and systemd services in the tree, sorted by path (Slurm: .../slurm*/uid_U/job_N
+  /// on v1, .../*slurmstepd.scope/job_N on v2; OAR: .../oar/USER_JOBID; systemd: *.service directly under
+  /// system.slice). On v1 the CPU, memory, cpuset and name=systemd hierarchies are all searched (a group is
+  /// listed once). Groups inside a job (steps, tasks) are not listed. Groups vanishing during the walk are
+  /// skipped.
   [[nodiscard]] std::vector<JobCgroup> find_jobs(const UserNameLookup& users) const;
+
+  /// The job or service the group at `path` (relative, "/…") is or is inside of, from the path alone
+  /// (user filled as in find_jobs); nullopt when no ancestor matches a job layout.
+  [[nodiscard]] std::optional<JobCgroup> job_at(const std::string& path, const UserNameLookup& users) const;
 
   /// The job group `pid` runs in (its cgroup or the nearest enclosing job group), if any.
   [[nodiscard]] std::optional<JobCgroup> job_of(const ProcFs& procfs, pid_t pid,
@@ -66,6 +78,12 @@ class CgroupFs {
   CgroupVersion version_ = CgroupVersion::V2;
   std::filesystem::path cpu_dir_;     ///< the hierarchy holding CPU accounting (root on v2)
   std::filesystem::path memory_dir_;  ///< the hierarchy holding memory accounting (root on v2)
+  ProcFs procfs_;
+  /// v1: every hierarchy that may hold job groups, in the order they are searched (CPU, memory, cpuset,
+  /// name=systemd), those present only. v2: the root.
+  std::vector<std::filesystem::path> hierarchies_;
+  [[nodiscard]] std::string owner_of_processes(const std::string& path, const ProcFs& procfs,
+                                               const UserNameLookup& users) const;
 };
 
 }  // namespace wattprint

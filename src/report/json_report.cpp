@@ -28,6 +28,30 @@ std::string iso8601_utc_now() {
 
 namespace {
 
+json optional_int(const std::optional<int>& value) { return value ? json(*value) : json(nullptr); }
+
+/// The batch job as the report records it: what the scheduler said, the job's cgroup, and how the run
+/// attributed machine-wide energy (the job's cgroup or the command's process tree).
+json job_to_json(const BatchJob& job) {
+  return {{"scheduler", job.scheduler},
+          {"job_id", job.job_id},
+          {"step_id", job.step_id},
+          {"array_job_id", job.array_job_id},
+          {"array_task_id", job.array_task_id},
+          {"name", job.name},
+          {"user", job.user},
+          {"account", job.account},
+          {"partition", job.partition},
+          {"nodes", job.nodes},
+          {"task_count", optional_int(job.task_count)},
+          {"task_rank", optional_int(job.task_rank)},
+          {"local_rank", optional_int(job.local_rank)},
+          {"gpus", job.gpus ? json(*job.gpus) : json(nullptr)},
+          {"gpus_source", job.gpus_source},
+          {"cgroup", job.cgroup ? json(*job.cgroup) : json(nullptr)},
+          {"attribution", job.attribution}};
+}
+
 json joules_or_null(const std::optional<Joules>& energy) {
   return energy ? json(energy->value) : json(nullptr);
 }
@@ -161,6 +185,7 @@ json to_json(const RunReport& r) {
                {"sockets", r.host.sockets},
                {"cores_per_socket", r.host.cores_per_socket},
                {"memory_gb", r.host.memory_gb}};
+  if (r.job) j["job"] = job_to_json(*r.job);  // absent outside a batch job
   j["pue"] = r.footprint.pue;
   j["pue_source"] = r.footprint.pue_source;
   const CarbonIntensity& ci = r.footprint.carbon_intensity;

@@ -516,6 +516,8 @@ std::string render_html(const View& v) {
   };
   fact("host", v.hostname);
   fact("hardware", v.hardware);
+  fact("batch job", v.job);
+  fact("job attribution", v.job_attribution);
   fact("started", v.started_at);
   fact("duration", format_duration_text(v.duration_s));
   if (v.exit_code) fact("exit status", fmt::format("{}", *v.exit_code));

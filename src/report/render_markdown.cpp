@@ -103,6 +103,12 @@ std::string paragraph_text(const View& v, bool markdown) {
                        format_duration_text(v.duration_s),
                        v.started_at.empty() ? "" : fmt::format(" (started {})", v.started_at), tool);
   }
+  if (!v.job.empty()) {
+    text += fmt::format(" The run was part of batch job {}", v.job);
+    text += v.job_attribution.empty()
+                ? "."
+                : fmt::format("; energy was attributed through the {}.", v.job_attribution);
+  }
   const auto names = [](const std::vector<std::string>& list) {
     std::string joined;
     for (std::size_t i = 0; i < list.size(); ++i) {

@@ -182,7 +182,7 @@ std::vector<std::string> assumption_order(const std::string& method, const std::
   if (method == "estimate") {
     return {"runtime", "cores used", "CPU power per core", "CPU usage factor", "memory", "GPUs"};
   }
-  if (method == "process") return {"CPU", "DRAM"};
+  if (method == "process") return {"attributed to", "CPU", "DRAM"};
   if (method == "gpu") {
     std::vector<std::string> order{"GPUs of the run",
                                    "power sampled every 5 s (the study's nvidia-smi method) would give"};
@@ -474,6 +474,29 @@ void read_phases(const json& j, RunReport& r) {
 
 }  // namespace
 
+BatchJob batch_job_from_json(const json& job) {
+  const std::string at = "job";
+  BatchJob b;
+  b.scheduler = string_or_empty(job, "scheduler", at);
+  b.job_id = string_or_empty(job, "job_id", at);
+  b.step_id = string_or_empty(job, "step_id", at);
+  b.array_job_id = string_or_empty(job, "array_job_id", at);
+  b.array_task_id = string_or_empty(job, "array_task_id", at);
+  b.name = string_or_empty(job, "name", at);
+  b.user = string_or_empty(job, "user", at);
+  b.account = string_or_empty(job, "account", at);
+  b.partition = string_or_empty(job, "partition", at);
+  b.nodes = strings(job, "nodes", at);
+  b.task_count = opt_integer<int>(job, "task_count", at);
+  b.task_rank = opt_integer<int>(job, "task_rank", at);
+  b.local_rank = opt_integer<int>(job, "local_rank", at);
+  b.gpus = opt_string(job, "gpus", at);
+  b.gpus_source = string_or_empty(job, "gpus_source", at);
+  b.cgroup = opt_string(job, "cgroup", at);
+  b.attribution = string_or_empty(job, "attribution", at);
+  return b;
+}
+
 RunReport run_report_from_json(const json& j) {
   if (!j.is_object()) throw std::runtime_error("report: expected a JSON object");
   if (const auto version = opt_integer<int>(j, "schema_version", "")) {
@@ -512,6 +535,7 @@ RunReport run_report_from_json(const json& j) {
     r.host.cores_per_socket = integer_or<int>(*host, "cores_per_socket", at, 0);
     r.host.memory_gb = number_or(*host, "memory_gb", at, 0.0);
   }
+  if (const json* job = opt_object(j, "job", "")) r.job = batch_job_from_json(*job);
   r.footprint.pue = number_or(j, "pue", "", 1.0);
   r.footprint.pue_source = string_or_empty(j, "pue_source", "");
   if (const json* ci = opt_object(j, "carbon_intensity", "")) {

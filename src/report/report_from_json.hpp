@@ -13,4 +13,7 @@ namespace wattprint {
 /// type; fields that are absent or null read as unknown (as an older schema leaves them).
 RunReport run_report_from_json(const nlohmann::json& report);
 
+/// The `job` object of a report (same rules and errors, fields prefixed "job.").
+BatchJob batch_job_from_json(const nlohmann::json& job);
+
 }  // namespace wattprint

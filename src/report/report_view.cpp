@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 
+#include "report/report_from_json.hpp"
 #include "report/summary_text.hpp"
 
 namespace wattprint::report_view {
@@ -224,6 +225,15 @@ View make_view(const json& report) {
   v.duration_s = number(report, "duration_s").value_or(0.0);
   v.hostname = text(member(report, "host"), "hostname");
   v.hardware = hardware_line(report);
+  if (const auto job = report.find("job"); job != report.end() && job->is_object()) {
+    try {
+      const BatchJob batch_job = batch_job_from_json(*job);
+      v.job = job_description(batch_job, v.hostname);
+      v.job_attribution = batch_job.attribution;
+    } catch (const std::exception&) {
+      v.job = "a batch job (its description in the report is malformed)";
+    }
+  }
   v.pue = number(report, "pue").value_or(1.0);
   v.pue_source = text(report, "pue_source");
   const json& ci = member(report, "carbon_intensity");

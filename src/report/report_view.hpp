@@ -72,6 +72,8 @@ struct View {
   std::string started_at;
   double duration_s = 0.0;
   std::string hostname;
+  std::string job;              ///< the batch job (job_description()), empty outside one
+  std::string job_attribution;  ///< "job cgroup /…" or "process tree (…)", empty outside a job
   std::string hardware;  ///< "2 × Xeon … (8 cores each, 32 logical CPUs); 1 × Tesla T4; 187.6 GB of memory"
   double pue = 1.0;
   std::string pue_source;

@@ -103,6 +103,38 @@ void render_phases(const RunReport& r, const std::function<void(const std::strin
 
 }  // namespace
 
+std::string job_description(const BatchJob& job, const std::string& hostname) {
+  std::string text = job.scheduler.empty() ? "job" : job.scheduler;
+  if (!job.job_id.empty()) text += " " + job.job_id;
+  if (!job.step_id.empty()) text += "." + job.step_id;
+  if (!job.array_job_id.empty()) {
+    text += fmt::format(" (array {}{})", job.array_job_id,
+                        job.array_task_id.empty() ? std::string() : "_" + job.array_task_id);
+  }
+  if (!job.name.empty()) text += fmt::format(" \"{}\"", job.name);
+  if (!job.user.empty()) text += " user " + job.user;
+  if (!job.account.empty()) text += " account " + job.account;
+  if (!job.partition.empty()) text += " partition " + job.partition;
+  if (job.task_rank && job.task_count) {
+    text += fmt::format(", task {} of {}", *job.task_rank, *job.task_count);
+  } else if (job.task_rank) {
+    text += fmt::format(", task {}", *job.task_rank);
+  } else if (job.task_count) {
+    text += fmt::format(", {} tasks", *job.task_count);
+  }
+  if (!hostname.empty()) text += " on " + hostname;
+  if (!job.nodes.empty()) {
+    std::string nodes;
+    for (const std::string& node : job.nodes) nodes += (nodes.empty() ? "" : ",") + node;
+    text += " (nodes " + nodes + ")";
+  }
+  if (job.gpus) {
+    text += fmt::format(", GPUs {}", job.gpus->empty() ? "none" : *job.gpus);
+    if (!job.gpus_source.empty()) text += " from " + job.gpus_source;
+  }
+  return text;
+}
+
 std::string render_summary(const RunReport& r) {
   std::string out;
   const auto line = [&out](const std::string& text) { out += text + '\n'; };
@@ -128,6 +160,10 @@ std::string render_summary(const RunReport& r) {
           fmt::format(" · peak memory {:.2f} GB", static_cast<double>(*r.peak_rss_bytes) / kBytesPerGigabyte);
     }
     line(usage);
+  }
+  if (r.job) {
+    line("  job: " + job_description(*r.job, r.host.hostname));
+    if (!r.job->attribution.empty()) line("  job attribution: " + r.job->attribution);
   }
   const CarbonIntensity& ci = r.footprint.carbon_intensity;
   line(fmt::format("  PUE {} ({})", r.footprint.pue, r.footprint.pue_source));

@@ -12,6 +12,11 @@ namespace wattprint {
 /// remedies.
 std::string render_summary(const RunReport& report);
 
+/// One line on the batch job a run was part of: `slurm 4242.0 "train" user alice, task 0 of 8 on n01
+/// (nodes n01,n02)` (the parts the scheduler gave; array jobs as "array 4200_3"; the job's GPUs when
+/// the scheduler listed them).
+std::string job_description(const BatchJob& job, const std::string& hostname);
+
 /// "1h 02m 03s", "4.2 s"
 std::string format_duration(double seconds);
 

@@ -69,6 +69,7 @@ RunMeasurement span_measurement(const RunMeasurement& run, const RunCheckpoint& 
   m.attributed_dram = to.attributed_dram - from.attributed_dram;
   m.machine_busy_s = std::max(0.0, to.machine_busy_s - from.machine_busy_s);
   m.counter_period_s = run.counter_period_s;
+  m.group = run.group;  // how the run attributed (the whole run's counts)
   for (std::size_t i = 0; i < run.gpus.size(); ++i) {
     GpuEnergy gpu = run.gpus[i];
     // A checkpoint without GPU entries is the run's start: zero.
@@ -178,10 +179,33 @@ void RunSampler::attribute(double at_s) {
 
   const double tree_delta = usage.cpu_s - last_tree_cpu_s_;
   const double busy_delta = have_machine_ticks_ ? machine_busy_s - last_machine_busy_s_ : 0.0;
-  const double cpu_share = cpu_time_share(tree_delta, busy_delta);
   // Memory held over the interval: the mean of its two ends.
   const std::uint64_t rss_mean = (usage.rss_bytes + last_tree_rss_) / 2U;
-  const double mem_share = memory ? memory_share(rss_mean, memory->used_bytes()) : 0.0;
+  // Whose share of the machine: the attached group's (a batch job's cgroup) when it can be read, else the
+  // tree's.
+  double attributed_cpu_delta = tree_delta;
+  std::uint64_t attributed_memory = rss_mean;
+  const std::vector<pid_t>* attributed_pids = &tree_.last_pids();
+  GroupUsage group;
+  if (group_ != nullptr) {
+    if (!result_.group) result_.group = GroupAttribution{group_->description(), 0, 0, 0.0, 0};
+    group = group_->read();
+    const bool first = at_s <= 0.0 && result_.intervals == 0 && !last_group_cpu_s_;
+    if (group.cpu_s && last_group_cpu_s_ && !first) {
+      attributed_cpu_delta = std::max(0.0, *group.cpu_s - *last_group_cpu_s_);
+      result_.group->cpu_s += attributed_cpu_delta;
+      attributed_memory = group.memory_bytes ? (*group.memory_bytes + last_group_memory_) / 2U : rss_mean;
+      attributed_pids = &group.pids;
+      ++result_.group->intervals;
+    } else if (!first) {
+      ++result_.group->fallback_intervals;
+    }
+    last_group_cpu_s_ = group.cpu_s;
+    last_group_memory_ = group.memory_bytes.value_or(0);
+    result_.group->peak_memory_bytes = std::max(result_.group->peak_memory_bytes, last_group_memory_);
+  }
+  const double cpu_share = cpu_time_share(attributed_cpu_delta, busy_delta);
+  const double mem_share = memory ? memory_share(attributed_memory, memory->used_bytes()) : 0.0;
 
   result_.attributed_package += pending_package_ * cpu_share;
   result_.attributed_dram += pending_dram_ * mem_share;
@@ -189,7 +213,7 @@ void RunSampler::attribute(double at_s) {
   for (GpuTrack& gpu : gpus_) {
     const GpuActivity& activity = gpu_activity_[gpu.source_slot][gpu.device];
     bool present = false;
-    const double share = gpu_share(activity, tree_.last_pids(), present);
+    const double share = gpu_share(activity, *attributed_pids, present);
     gpu.result.attributed += gpu.pending * share;
     gpu.result.used_by_command = gpu.result.used_by_command || present;
     if (activity.utilisation_percent) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -89,6 +90,33 @@ struct PhaseMarkCounts {
   std::uint64_t repeated_begins = 0;  ///< a begin of the open phase's own index (a redrawn progress line)
 };
 
+/// What a group of processes (a batch job's cgroup) has used, read at each attribution interval.
+struct GroupUsage {
+  std::optional<double> cpu_s;                ///< cumulative CPU time; nullopt: unreadable now
+  std::optional<std::uint64_t> memory_bytes;  ///< memory charged to the group now
+  std::vector<pid_t> pids;                    ///< its processes, sorted (for the GPUs' process lists)
+};
+
+/// The group whose share of the machine a run attributes instead of the command's process tree
+/// (RunSampler::attach_group): e.g. every rank of a batch job on this node. read() runs on the sampler's
+/// thread.
+class GroupUsageSource {
+ public:
+  virtual ~GroupUsageSource() = default;
+  virtual GroupUsage read() = 0;
+  /// What the group is, for reports: "job cgroup /system.slice/slurmstepd.scope/job_42".
+  [[nodiscard]] virtual std::string description() const = 0;
+};
+
+/// How attribution through a group went (RunMeasurement::group).
+struct GroupAttribution {
+  std::string description;               ///< GroupUsageSource::description()
+  std::uint64_t intervals = 0;           ///< intervals whose CPU share came from the group
+  std::uint64_t fallback_intervals = 0;  ///< intervals that used the process tree: the group was unreadable
+  double cpu_s = 0.0;                    ///< the group's CPU time over the intervals it was read
+  std::uint64_t peak_memory_bytes = 0;
+};
+
 /// Everything measured during one run. Memory stays constant whatever the run's length.
 struct RunMeasurement {
   double duration_s = 0.0;
@@ -112,6 +140,7 @@ struct RunMeasurement {
   std::vector<RunCheckpoint> boundaries;  ///< per PhaseTracker boundary (Phase::start_boundary, end_boundary)
   RunCheckpoint final_checkpoint;         ///< the whole run (at_s = duration_s)
   PhaseMarkCounts marks;
+  std::optional<GroupAttribution> group;  ///< set when a group was attached (attach_group)
 };
 
 /// The measurement of the span between two checkpoints of `run`, for the methods: energies, CPU time and
@@ -136,6 +165,10 @@ class RunSampler {
   void attach_marks(MarkQueue& queue) { marks_ = &queue; }
   /// Gets one row per attribution interval (on the sampler's thread), begin() at start(), end() at finish().
   void attach_sink(SampleSink& sink) { sinks_.push_back(&sink); }
+  /// Attributes the machine's CPU, DRAM and GPU energy by `group`'s CPU time, memory and processes instead
+  /// of the command's process tree (which still gives the command's own CPU time and memory); an interval
+  /// in which the group cannot be read uses the tree. Call before start().
+  void attach_group(GroupUsageSource& group) { group_ = &group; }
 
   void start();
   RunMeasurement finish();
@@ -193,6 +226,9 @@ class RunSampler {
   RunMeasurement result_;
   std::unique_ptr<ServerSampler> server_;
   MarkQueue* marks_ = nullptr;
+  GroupUsageSource* group_ = nullptr;
+  std::optional<double> last_group_cpu_s_;
+  std::uint64_t last_group_memory_ = 0;
   PhaseTracker tracker_;
   double last_mark_s_ = 0.0;
   static constexpr std::size_t kRecentCheckpoints = 64;
