@@ -122,7 +122,7 @@ int execute(const ExporterFlags& flags) {
     std::fprintf(stderr, "wattprint: warning: server power: %s\n", sources.server.unavailable_reason.c_str());
   }
 
-  exporter::CgroupJobSource jobs(CgroupFs(cgroup_root), system_user_names());
+  exporter::CgroupJobSource jobs(CgroupFs(cgroup_root, procfs), system_user_names());
   // serve() starts after the sampler exists; until then nothing accepts connections.
   std::unique_ptr<exporter::NodeSampler> sampler;
   exporter::MetricsServer http(

@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "fakes/fake_cgroup_tree.hpp"
 #include "fakes/fake_powercap.hpp"
 #include "fakes/require_simulators.hpp"
 #include "integration/harness.hpp"
@@ -57,30 +58,28 @@ struct FakeNode {
   // range that still never wraps.
   FakePowercapTree powercap{
       {FakeZone("intel-rapl:0", "package-0").with_max_power(1e7).with_range(1'000'000'000'000'000'000ULL)}};
-  TempDir proc{"wattprint-exporter-proc"};
-  TempDir cgroups{"wattprint-exporter-cgroup"};
+  // cgroup v2 (the other layouts are CgroupFs's own tests): the Slurm job 42 of uid 1000, one process.
+  FakeCgroupTree cgroups{CgroupVersion::V2};
+  std::string job_path = cgroups.add_slurm_job(1000, "42");
   double ticks_per_second = static_cast<double>(::sysconf(_SC_CLK_TCK));
   double package_j = 0.0;
   double machine_busy_s = 0.0;
   double job_cpu_s = 0.0;
 
   FakeNode() {
-    // cgroup v1: the Slurm job 42 of uid 1000 in the cpuacct and memory hierarchies.
-    fs::create_directories(cgroups.path() / "cpuacct/slurm/uid_1000/job_42");
-    fs::create_directories(cgroups.path() / "memory/slurm/uid_1000/job_42");
-    overwrite(cgroups.path() / "cpuacct/slurm/uid_1000/job_42/cgroup.procs", "");
-    overwrite(cgroups.path() / "memory/slurm/uid_1000/job_42/cgroup.procs", "");
-    overwrite(cgroups.path() / "memory/slurm/uid_1000/job_42/memory.usage_in_bytes", "1073741824\n");
-    overwrite(proc.path() / "meminfo", "MemTotal:       16777216 kB\nMemAvailable:    8388608 kB\n");
+    cgroups.add_process(4242, job_path, 1000);
+    cgroups.set_memory_bytes(job_path, 1073741824);
+    overwrite(proc_root() / "meminfo", "MemTotal:       16777216 kB\nMemAvailable:    8388608 kB\n");
     write();
   }
+  /// The fake /proc: the fixture's processes, and the machine's stat and meminfo written here.
+  [[nodiscard]] fs::path proc_root() const { return cgroups.proc_root(); }
   void write() {
     overwrite(powercap.zone_path("intel-rapl:0") / "energy_uj",
               std::to_string(static_cast<std::uint64_t>(std::llround(package_j * 1e6))) + "\n");
     const auto ticks = static_cast<std::uint64_t>(std::llround(machine_busy_s * ticks_per_second));
-    overwrite(proc.path() / "stat", "cpu  " + std::to_string(ticks) + " 0 0 1000000 0 0 0 0 0 0\n");
-    overwrite(cgroups.path() / "cpuacct/slurm/uid_1000/job_42/cpuacct.usage",
-              std::to_string(static_cast<std::uint64_t>(std::llround(job_cpu_s * 1e9))) + "\n");
+    overwrite(proc_root() / "stat", "cpu  " + std::to_string(ticks) + " 0 0 1000000 0 0 0 0 0 0\n");
+    cgroups.set_cpu_usec(job_path, static_cast<std::uint64_t>(std::llround(job_cpu_s * 1e6)));
   }
 };
 
@@ -103,7 +102,8 @@ bool wait_for(Done done, std::chrono::seconds limit) {
 
 /// The value of a PromQL instant query with one result, if any yet.
 std::optional<double> promql(httplib::Client& prometheus, const std::string& query) {
-  const auto response = prometheus.Get("/api/v1/query", httplib::Params{{"query", query}}, httplib::Headers{});
+  const auto response =
+      prometheus.Get("/api/v1/query", httplib::Params{{"query", query}}, httplib::Headers{});
   if (!response || response->status != 200) return std::nullopt;
   const nlohmann::json body = nlohmann::json::parse(response->body);
   if (body.at("status") != "success" || body.at("data").at("result").size() != 1) return std::nullopt;
@@ -112,8 +112,10 @@ std::optional<double> promql(httplib::Client& prometheus, const std::string& que
 
 TEST(ExporterPrometheusTest, PromqlJobEnergyEqualsTheTruth) {
   if (!fs::exists(kPrometheus)) {
-    if (required_by_environment()) FAIL() << kPrometheus << " is missing: install Debian's prometheus package";
-    GTEST_SKIP() << kPrometheus << " is missing (apt-get install prometheus); WATTPRINT_REQUIRE_SIMULATORS unset";
+    if (required_by_environment())
+      FAIL() << kPrometheus << " is missing: install Debian's prometheus package";
+    GTEST_SKIP() << kPrometheus
+                 << " is missing (apt-get install prometheus); WATTPRINT_REQUIRE_SIMULATORS unset";
   }
   const auto bin = wattprint_bin_from_env();
   ASSERT_TRUE(bin) << "WATTPRINT_BIN is not set";
@@ -123,10 +125,21 @@ TEST(ExporterPrometheusTest, PromqlJobEnergyEqualsTheTruth) {
   SpawnOptions options;
   options.home = home.path();
   options.timeout = 180s;
-  options.args = {"exporter",      "--listen",       "127.0.0.1:" + std::to_string(exporter_port),
-                  "--interval",    "3600",           "--sysfs-root",
-                  node.powercap.sysfs_root().string(), "--proc-root", node.proc.path().string(),
-                  "--cgroup-root", node.cgroups.path().string(), "--pue", "1.5", "--carbon-intensity", "100"};
+  options.args = {"exporter",
+                  "--listen",
+                  "127.0.0.1:" + std::to_string(exporter_port),
+                  "--interval",
+                  "3600",
+                  "--sysfs-root",
+                  node.powercap.sysfs_root().string(),
+                  "--proc-root",
+                  node.proc_root().string(),
+                  "--cgroup-root",
+                  node.cgroups.root().string(),
+                  "--pue",
+                  "1.5",
+                  "--carbon-intensity",
+                  "100"};
   Process exporter(*bin, options);
   httplib::Client client("127.0.0.1", exporter_port);
   std::string metrics;
@@ -136,7 +149,8 @@ TEST(ExporterPrometheusTest, PromqlJobEnergyEqualsTheTruth) {
     metrics = response->body;
     return metric_value(metrics, "wattprint_exporter_samples_total");
   };
-  ASSERT_TRUE(wait_for([&] { return samples() == 1.0; }, 60s)) << "the exporter never served its first sample";
+  ASSERT_TRUE(wait_for([&] { return samples() == 1.0; }, 60s))
+      << "the exporter never served its first sample";
 
   // Each step: package energy, machine busy CPU time and the job's CPU time; the job gets
   // package × job CPU ÷ busy CPU: 1000 × 25/100 + 600 × 30/40 + 200 × 5/50 = 250 + 450 + 20 = 720 J.
@@ -155,8 +169,7 @@ TEST(ExporterPrometheusTest, PromqlJobEnergyEqualsTheTruth) {
     exporter.signal(SIGUSR1);
     ASSERT_TRUE(wait_for([&] { return samples() == step_count; }, 60s)) << "no sample after SIGUSR1";
   }
-  const std::string job_series =
-      R"(wattprint_job_energy_joules_total{scheduler="slurm",job_id="42",user=")";
+  const std::string job_series = R"(wattprint_job_energy_joules_total{scheduler="slurm",job_id="42",user=")";
   ASSERT_NE(metrics.find(job_series), std::string::npos) << metrics;
 
   // Between samples every scrape is the same bytes, in both formats.
@@ -198,11 +211,10 @@ TEST(ExporterPrometheusTest, PromqlJobEnergyEqualsTheTruth) {
                              "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)};
   Process prometheus(kPrometheus, prometheus_options);
   httplib::Client api("127.0.0.1", prometheus_port);
-  ASSERT_TRUE(wait_for(
-      [&] { return promql(api, "wattprint_exporter_samples_total") == step_count; }, 120s))
+  ASSERT_TRUE(wait_for([&] { return promql(api, "wattprint_exporter_samples_total") == step_count; }, 120s))
       << "Prometheus never scraped the final sample";
-  const std::optional<double> job_j =
-      promql(api, R"(sum(wattprint_job_energy_joules_total{job_id="42",method="process",component="package"}))");
+  const std::optional<double> job_j = promql(
+      api, R"(sum(wattprint_job_energy_joules_total{job_id="42",method="process",component="package"}))");
   ASSERT_TRUE(job_j) << metrics;
   EXPECT_NEAR(*job_j, expected_j, 1e-6 * expected_j);
   EXPECT_NEAR(*job_j, 720.0, 1e-6 * 720.0);
@@ -210,6 +222,8 @@ TEST(ExporterPrometheusTest, PromqlJobEnergyEqualsTheTruth) {
       promql(api, R"(sum(wattprint_node_energy_joules_total{component="package"}))");
   ASSERT_TRUE(node_j);
   EXPECT_NEAR(*node_j, 1800.0, 1e-6 * 1800.0);
+  // The job's CPU time, and its owner found through its process (uid 1000, by name or number).
+  EXPECT_EQ(promql(api, R"(sum(wattprint_job_cpu_seconds_total{job_id="42",user!=""}))"), 60.0);
   // CO2 of the job: kWh × PUE × intensity.
   const std::optional<double> job_g =
       promql(api, R"(sum(wattprint_job_co2_grams_total{job_id="42",method="process"}))");
@@ -239,8 +253,15 @@ TEST(ExporterPrometheusTest, PortInUseIsOneLineWithTheRemedy) {
   TempDir home("wattprint-exporter-home");
   SpawnOptions options;
   options.home = home.path();
-  options.args = {"exporter", "--listen", listen, "--sysfs-root", node.powercap.sysfs_root().string(),
-                  "--proc-root", node.proc.path().string(), "--cgroup-root", node.cgroups.path().string()};
+  options.args = {"exporter",
+                  "--listen",
+                  listen,
+                  "--sysfs-root",
+                  node.powercap.sysfs_root().string(),
+                  "--proc-root",
+                  node.proc_root().string(),
+                  "--cgroup-root",
+                  node.cgroups.root().string()};
   const ProcessResult result = run_process(*bin, options);
   ::close(fd);
   EXPECT_EQ(result.exit_code, 2);

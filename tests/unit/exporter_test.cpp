@@ -190,10 +190,12 @@ TEST(NodeAccountingTest, JobGetsItsCpuShareOfThePackageExactly) {
             std::string::npos);
   // 1700 J = 1700/3.6e6 kWh x 1.5 x 100 g/kWh.
   const double co2 = 1700.0 / 3.6e6 * 1.5 * 100.0;
-  EXPECT_NE(text.find("wattprint_method_co2_grams_total{method=\"process\",kind=\"measured\"} " + format_value(co2)),
+  EXPECT_NE(text.find("wattprint_method_co2_grams_total{method=\"process\",kind=\"measured\"} " +
+                      format_value(co2)),
             std::string::npos);
-  EXPECT_NE(text.find("wattprint_job_cpu_seconds_total{scheduler=\"slurm\",job_id=\"42\",user=\"alice\"} 25\n"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find("wattprint_job_cpu_seconds_total{scheduler=\"slurm\",job_id=\"42\",user=\"alice\"} 25\n"),
+      std::string::npos);
   EXPECT_NE(text.find("wattprint_pue{source=\"--pue\"} 1.5\n"), std::string::npos);
 }
 
@@ -232,10 +234,13 @@ TEST(NodeAccountingTest, ServerMinusIdleSubtractsTheBaselinePerSample) {
   EXPECT_DOUBLE_EQ(accounting.method_energy("server-minus-idle")->value, 300.0);
   EXPECT_FALSE(accounting.method_energy("process"));
   const std::string text = render_metrics(accounting.metrics(), ExpositionFormat::OpenMetrics100);
-  EXPECT_NE(text.find("wattprint_node_power_watts{component=\"server\",sensor=\"redfish\",kind=\"measured\"} 250\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(
+          "wattprint_node_power_watts{component=\"server\",sensor=\"redfish\",kind=\"measured\"} 250\n"),
+      std::string::npos)
       << text;
-  EXPECT_NE(text.find("wattprint_node_idle_power_watts{source=\"--idle-watts 100\"} 100\n"), std::string::npos);
+  EXPECT_NE(text.find("wattprint_node_idle_power_watts{source=\"--idle-watts 100\"} 100\n"),
+            std::string::npos);
 }
 
 TEST(NodeAccountingTest, EndedJobKeepsItsSeriesForKeepEndedThenDisappears) {
