@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 #include <thread>
+#include <utility>
 
 #include "attribution/procfs.hpp"
 #include "cli/commands.hpp"
@@ -200,6 +201,17 @@ Action add_exporter_command(CLI::App& app) {
       ->group(model_group);
   add_text_option(*cmd, "--cpu-tdp", flags->cpu_tdp, "CPU package TDP in watts (default: from the table)")
       ->group(model_group);
+  for (const auto& [option, type] : {std::pair{"--listen", "HOST:PORT"},
+                                     {"--interval", "SECONDS"},
+                                     {"--keep-ended", "SECONDS"},
+                                     {"--cgroup-root", "DIR"},
+                                     {"--proc-root", "DIR"},
+                                     {"--idle-watts", "WATTS"},
+                                     {"--state-dir", "DIR"},
+                                     {"--cpu", "MODEL"},
+                                     {"--cpu-tdp", "WATTS"}}) {
+    cmd->get_option(option)->type_name(type);
+  }
   add_source_flags(*cmd, flags->sources);
   add_footprint_flags(*cmd, flags->footprint);
   return [flags] { return execute(*flags); };
