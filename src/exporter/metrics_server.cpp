@@ -100,7 +100,7 @@ MetricsServer::MetricsServer(SnapshotSource snapshots, std::size_t threads)
   server.set_keep_alive_max_count(100);
   server.set_read_timeout(std::chrono::seconds(10));
   server.set_write_timeout(std::chrono::seconds(10));
-  server.set_payload_max_length(64 * 1024);
+  server.set_payload_max_length(std::size_t{64} * 1024);
   Impl* impl = impl_.get();
   // GET handlers also answer HEAD (the library sends the headers without the body).
   server.Get("/metrics", [impl](const httplib::Request& request, httplib::Response& response) {
@@ -111,7 +111,7 @@ MetricsServer::MetricsServer(SnapshotSource snapshots, std::size_t threads)
       return;
     }
     MetricsResponse out = metrics_response(*snapshot, request.get_header_value("Accept"));
-    response.set_content(std::move(out.body), out.content_type.c_str());
+    response.set_content(out.body, out.content_type);
   });
   server.Get("/", [](const httplib::Request&, httplib::Response& response) {
     response.set_content(kIndex, "text/plain; charset=utf-8");

@@ -46,8 +46,8 @@ std::vector<JobObservation> CgroupJobSource::observe() {
 }
 
 NodeSampler::NodeSampler(std::vector<std::unique_ptr<EnergyCounterSource>> sources,
-                         std::unique_ptr<ServerSampler> server, std::string server_sensor, JobSource& jobs,
-                         const ProcFs& procfs, const Clock& clock, Seconds interval,
+                         std::unique_ptr<ServerSampler> server, const std::string& server_sensor,
+                         JobSource& jobs, const ProcFs& procfs, const Clock& clock, Seconds interval,
                          AccountingSettings settings)
     : sources_(std::move(sources)),
       sensors_(sensors_of(sources_)),

@@ -55,7 +55,7 @@ class NodeSampler {
   /// `interval`: time between samples; counters are read at most every interval and at most half a wrap
   /// period apart (as RunSampler does).
   NodeSampler(std::vector<std::unique_ptr<EnergyCounterSource>> sources,
-              std::unique_ptr<ServerSampler> server, std::string server_sensor, JobSource& jobs,
+              std::unique_ptr<ServerSampler> server, const std::string& server_sensor, JobSource& jobs,
               const ProcFs& procfs, const Clock& clock, Seconds interval, AccountingSettings settings);
   ~NodeSampler();
   NodeSampler(const NodeSampler&) = delete;
