@@ -17,6 +17,8 @@ Action add_estimate_command(CLI::App& app);
 Action add_sensors_command(CLI::App& app);
 Action add_demo_command(CLI::App& app);
 Action add_idle_command(CLI::App& app);
+/// `wattprint exporter`: node and job energy for Prometheus (exporter_command.cpp).
+Action add_exporter_command(CLI::App& app);
 /// `wattprint mark [--end] NAME`: a phase mark sent to the run's control socket.
 Action add_mark_command(CLI::App& app);
 /// `wattprint report RUN.json [--format md|latex|html|csv] [--output FILE]`

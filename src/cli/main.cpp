@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   const Action estimate = add_estimate_command(app);
   const Action sensors = add_sensors_command(app);
   const Action idle = add_idle_command(app);
+  const Action exporter = add_exporter_command(app);
   const Action demo = add_demo_command(app);
   const Action mark = add_mark_command(app);
   const Action report = add_report_command(app);
@@ -102,6 +103,7 @@ int main(int argc, char** argv) {
       if (name == "estimate") return estimate();
       if (name == "sensors") return sensors();
       if (name == "idle") return idle();
+      if (name == "exporter") return exporter();
       if (name == "demo") return demo();
       if (name == "mark") return mark();
       if (name == "report") return report();
