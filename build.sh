@@ -17,9 +17,11 @@ BUILD_PACKAGES="build-essential cmake ninja-build pkg-config git libcli11-dev nl
   libtomlplusplus-dev libfreeipmi-dev libcurl4-openssl-dev libsqlite3-dev libcpp-httplib-dev"
 # The tests also start a real IPMI simulator (openipmi's ipmi_sim, with a DCMI module built against
 # libopenipmi-dev) and a local HTTPS Redfish server (python3, with a certificate made by openssl). The HTML
-# report is checked in headless chromium; the Python tests train a tiny CNN with python3-torch (CPU).
+# report is checked in headless chromium; the Python tests train a tiny CNN with python3-torch (CPU). A real
+# Prometheus server scrapes `wattprint exporter`; a real one-node Slurm cluster (slurm-wlm, munge: started by
+# tests/cluster/slurm_cluster.sh) runs `srun wattprint run`.
 TEST_PACKAGES="libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy util-linux procps
-  openipmi libopenipmi-dev ipmitool python3 openssl python3-torch chromium prometheus"
+  openipmi libopenipmi-dev ipmitool python3 openssl python3-torch chromium prometheus slurm-wlm munge"
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
