@@ -12,6 +12,7 @@
 #include <set>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 namespace wattprint {
 
@@ -233,9 +234,8 @@ std::vector<std::string> expand_hostlist(const std::string& hostlist) {
     const auto close = item.find(']', open);
     const std::string prefix = item.substr(0, open);
     const std::string suffix = item.substr(close + 1);
-    const std::vector<std::string> rest = suffix.find('[') == std::string::npos
-                                              ? std::vector<std::string>{suffix}
-                                              : expand_hostlist(suffix);
+    const std::vector<std::string> rest =
+        suffix.find('[') == std::string::npos ? std::vector<std::string>{suffix} : expand_hostlist(suffix);
     std::string_view ranges(item.data() + open + 1, close - open - 1);
     while (!ranges.empty()) {
       const auto comma = ranges.find(',');
@@ -249,7 +249,8 @@ std::vector<std::string> expand_hostlist(const std::string& hostlist) {
       const auto parse = [&](std::string_view text, unsigned long& out) {
         const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
         if (text.empty() || ec != std::errc() || ptr != text.data() + text.size())
-          throw std::invalid_argument("bad range '" + std::string(range) + "' in hostlist '" + hostlist + "'");
+          throw std::invalid_argument("bad range '" + std::string(range) + "' in hostlist '" + hostlist +
+                                      "'");
       };
       parse(low_text, low);
       parse(high_text, high);
@@ -259,7 +260,11 @@ std::vector<std::string> expand_hostlist(const std::string& hostlist) {
       for (unsigned long n = low; n <= high; ++n) {
         std::string number = std::to_string(n);
         if (number.size() < width) number.insert(0, width - number.size(), '0');
-        for (const std::string& tail : rest) hosts.push_back(prefix + number + tail);
+        for (const std::string& tail : rest) {
+          std::string host = prefix;
+          host.append(number).append(tail);
+          hosts.push_back(std::move(host));
+        }
         if (hosts.size() > kMaxHosts) throw std::invalid_argument("hostlist '" + hostlist + "' is too long");
       }
     }

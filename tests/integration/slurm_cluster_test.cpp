@@ -39,7 +39,8 @@ class SlurmCluster : public ::testing::Test {
     std::string why_not;
     if (::geteuid() != 0) why_not = "a Slurm cluster needs root (slurmd starts jobs as their users)";
     for (const char* tool : {"munged", "slurmctld", "slurmd", "srun", "sinfo"}) {
-      if (why_not.empty() && !on_path(tool)) why_not = std::string(tool) + " is not installed (slurm-wlm, munge)";
+      if (why_not.empty() && !on_path(tool))
+        why_not = std::string(tool) + " is not installed (slurm-wlm, munge)";
     }
     if (why_not.empty() && !wattprint_bin_from_env()) why_not = "WATTPRINT_BIN is not set";
     if (!why_not.empty()) {
@@ -51,8 +52,8 @@ class SlurmCluster : public ::testing::Test {
     options.args = {"start", (dir_->path() / "cluster").string()};
     options.home = dir_->path();
     options.timeout = std::chrono::seconds(90);
-    const ProcessResult started = run_process(fs::path(WATTPRINT_SOURCE_DIR) / "tests/cluster/slurm_cluster.sh",
-                                              options);
+    const ProcessResult started =
+        run_process(fs::path(WATTPRINT_SOURCE_DIR) / "tests/cluster/slurm_cluster.sh", options);
     if (started.exit_code != 0) {
       start_error_ = new std::string("slurm_cluster.sh start failed: " + started.err + started.out);
     }
@@ -162,8 +163,8 @@ TEST_F(SlurmCluster, EveryRankMeasuresWhenAskedTo) {
   const fs::path bin = *wattprint_bin_from_env();
   const ProcessResult result =
       srun({"--overcommit", "-n", "2", bin.string(), "run", "--sysfs-root", rapl.sysfs_root().string(),
-            "--no-store", "--one-per-node", "off", "--json", (out.path() / "report-%h-%t.json").string(), "--",
-            "/bin/true"},
+            "--no-store", "--one-per-node", "off", "--json", (out.path() / "report-%h-%t.json").string(),
+            "--", "/bin/true"},
            out.path());
   rapl.stop();
   EXPECT_EQ(result.exit_code, 0) << result.err;

@@ -59,14 +59,19 @@ TEST(BatchJob, NoSchedulerVariablesIsNoJob) {
 }
 
 TEST(BatchJob, SlurmStepOfATwoNodeJob) {
-  const Environment environment{
-      {"SLURM_JOB_ID", "4242"},          {"SLURM_STEP_ID", "0"},
-      {"SLURM_JOB_NAME", "resnet50"},    {"SLURM_JOB_USER", "alice"},
-      {"SLURM_JOB_ACCOUNT", "ml"},       {"SLURM_JOB_PARTITION", "gpu"},
-      {"SLURM_JOB_NODELIST", "n[01-02]"}, {"SLURM_NTASKS", "8"},
-      {"SLURM_PROCID", "5"},             {"SLURM_LOCALID", "1"},
-      {"SLURM_STEP_GPUS", "2,3"},        {"SLURM_JOB_GPUS", "0,1,2,3"},
-      {"CUDA_VISIBLE_DEVICES", "0,1"}};
+  const Environment environment{{"SLURM_JOB_ID", "4242"},
+                                {"SLURM_STEP_ID", "0"},
+                                {"SLURM_JOB_NAME", "resnet50"},
+                                {"SLURM_JOB_USER", "alice"},
+                                {"SLURM_JOB_ACCOUNT", "ml"},
+                                {"SLURM_JOB_PARTITION", "gpu"},
+                                {"SLURM_JOB_NODELIST", "n[01-02]"},
+                                {"SLURM_NTASKS", "8"},
+                                {"SLURM_PROCID", "5"},
+                                {"SLURM_LOCALID", "1"},
+                                {"SLURM_STEP_GPUS", "2,3"},
+                                {"SLURM_JOB_GPUS", "0,1,2,3"},
+                                {"CUDA_VISIBLE_DEVICES", "0,1"}};
   const auto job = detect_batch_job(lookup(environment), "n02");
   ASSERT_TRUE(job);
   EXPECT_EQ(job->scheduler, "slurm");
