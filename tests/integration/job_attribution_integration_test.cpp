@@ -214,7 +214,7 @@ TEST_F(JobAttribution, GroupRemovedMidRunFallsBackToTheProcessTreeForTheRest) {
   // before the end.
   const fs::path started = home_.path() / "started";
   Process wattprint(bin_,
-                    options(node_.job_path(), {"sh", "-c", "touch '" + started.string() + "'; sleep 3"}));
+                    options(node_.job_path(), {"sh", "-c", "touch '" + started.string() + "'; sleep 4"}));
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (!fs::exists(started) && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(10ms);
