@@ -213,8 +213,12 @@ std::vector<ProcessStat> ProcFs::all_processes() const {
   return result;
 }
 
+// detect_unlink: under an injected /proc root (WATTPRINT_PROC_ROOT: tests, containers) the files may be
+// regular files replaced by a rename, which a kept descriptor would go on reading frozen (the machine's busy
+// time then stops, and every share becomes 1). Costs one fstat per read; /proc's own files are never
+// unlinked.
 MachineUsageReader::MachineUsageReader(const ProcFs& procfs)
-    : stat_(procfs.root() / "stat"), meminfo_(procfs.root() / "meminfo") {}
+    : stat_(procfs.root() / "stat", true), meminfo_(procfs.root() / "meminfo", true) {}
 
 std::optional<MachineCpuTicks> MachineUsageReader::cpu_ticks() noexcept {
   // The cpu line comes first and is shorter than 512 bytes (ten 20-digit numbers at most).
