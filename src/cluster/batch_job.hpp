@@ -10,19 +10,20 @@ namespace wattprint {
 
 /// What the scheduler says about the job, as recorded in the report (`job` in the JSON).
 struct BatchJob {
-  std::string scheduler;  ///< "slurm" or "oar"
-  std::string job_id;     ///< SLURM_JOB_ID ("4242"; an array task keeps its own id) / OAR_JOB_ID
-  std::string step_id;    ///< SLURM_STEP_ID ("0", "batch", "extern"); empty for OAR and outside a step
+  std::string scheduler;      ///< "slurm" or "oar"
+  std::string job_id;         ///< SLURM_JOB_ID ("4242"; an array task keeps its own id) / OAR_JOB_ID
+  std::string step_id;        ///< SLURM_STEP_ID ("0", "batch", "extern"); empty for OAR and outside a step
   std::string array_job_id;   ///< SLURM_ARRAY_JOB_ID / OAR_ARRAY_ID, empty otherwise
   std::string array_task_id;  ///< SLURM_ARRAY_TASK_ID / OAR_ARRAY_INDEX
   std::string name;           ///< SLURM_JOB_NAME / OAR_JOB_NAME
   std::string user;           ///< SLURM_JOB_USER / OAR_USER (else the process's user)
   std::string account;        ///< SLURM_JOB_ACCOUNT / OAR_PROJECT_NAME
   std::string partition;      ///< SLURM_JOB_PARTITION / OAR_JOB_QUEUE... (empty when unknown)
-  std::vector<std::string> nodes;  ///< the job's nodes, expanded (SLURM_JOB_NODELIST "n[01-03]"; OAR_NODEFILE)
-  std::optional<int> task_count;   ///< SLURM_NTASKS / lines of OAR_NODEFILE
-  std::optional<int> task_rank;    ///< SLURM_PROCID
-  std::optional<int> local_rank;   ///< SLURM_LOCALID
+  std::vector<std::string>
+      nodes;                      ///< the job's nodes, expanded (SLURM_JOB_NODELIST "n[01-03]"; OAR_NODEFILE)
+  std::optional<int> task_count;  ///< SLURM_NTASKS / lines of OAR_NODEFILE
+  std::optional<int> task_rank;   ///< SLURM_PROCID
+  std::optional<int> local_rank;  ///< SLURM_LOCALID
   /// GPUs the job may use on this node, as the scheduler lists them (SLURM_JOB_GPUS / SLURM_STEP_GPUS /
   /// GPU_DEVICE_ORDINAL for Slurm, the gpu resources of OAR_RESOURCE_PROPERTIES_FILE for this host);
   /// nullopt when the scheduler says nothing about GPUs.
