@@ -139,11 +139,9 @@ TEST_F(SlurmCluster, ThreeRanksOnOneNodeGiveOneReportThatCoversThemAll) {
   EXPECT_GT(cpu_s, 2.5 * kCpuPerRankS) << "CPU time of the three ranks, not of the measurer's alone";
   EXPECT_LT(cpu_s, 3 * kCpuPerRankS + 2.0);
   // The package counter was read (measured) for the node.
-  bool process_available = false;
-  for (const auto& method : report["methods"]) {
-    if (method.value("name", "") == "process") process_available = method.value("available", false);
-  }
-  EXPECT_TRUE(process_available) << report["methods"].dump(2);
+  const nlohmann::json& process = report["methods"]["process"];
+  EXPECT_TRUE(process.value("available", false)) << process.dump(2);
+  EXPECT_EQ(process.value("kind", ""), "measured");
 
   // `wattprint merge` of the node reports gives the job's report.
   SpawnOptions merge;
