@@ -244,6 +244,7 @@ std::string job_id_of(const nlohmann::json& report) {
 /// merged file twice is recognised), shaped like a UUID.
 std::string merged_run_id(const std::vector<Node>& nodes) {
   std::vector<std::string> ids;
+  ids.reserve(nodes.size());
   for (const Node& node : nodes) ids.push_back(node.run.run_id + "@" + node.run.host.hostname);
   std::sort(ids.begin(), ids.end());
   std::uint64_t a = 14695981039346656037ULL;
@@ -300,6 +301,7 @@ RunReport merge_node_reports(const std::vector<NodeReport>& inputs, const MergeF
     nodes.push_back(std::move(node));
   }
   std::vector<std::string> hosts;
+  hosts.reserve(nodes.size());
   for (const Node& node : nodes) hosts.push_back(node.run.host.hostname);
   std::map<std::string, int> host_count;
   for (const std::string& host : hosts) ++host_count[host];
