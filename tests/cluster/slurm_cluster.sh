@@ -4,13 +4,12 @@
 #   tests/cluster/slurm_cluster.sh start DIR   munged, slurmctld and slurmd with DIR/slurm.conf; waits until the
 #                                              node is idle; prints `export SLURM_CONF=DIR/slurm.conf`
 #   tests/cluster/slurm_cluster.sh stop DIR    stops the three daemons (DIR is kept, with the logs in DIR/log)
-# The daemons listen on free TCP ports on this host only; nothing in /etc is used or changed. Processes are
-# tracked with proctrack/linuxproc, so no cgroup is needed (the test machines run in a sandbox without a
-# writable cgroup tree).
+# Free TCP ports on 127.0.0.1 (no name lookup of the host), nothing in /etc used or changed; processes tracked
+# with proctrack/linuxproc, so no cgroup is needed (the test machines are sandboxes whose cgroups are read-only).
 set -euo pipefail
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -64,7 +63,7 @@ case "$action" in
     cat >"$dir/slurm.conf" <<CONF
 # One-node cluster for wattprint's tests (tests/cluster/slurm_cluster.sh).
 ClusterName=wattprint-test
-SlurmctldHost=$node
+SlurmctldHost=$node(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -87,7 +86,7 @@ ReturnToService=2
 SchedulerType=sched/builtin
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
-NodeName=$node CPUs=$(nproc) State=UNKNOWN
+NodeName=$node NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 CONF
     export SLURM_CONF="$dir/slurm.conf"
