@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "platform/credentials.hpp"
 #include "platform/text_file.hpp"
+#include "sources/perf/perf_power_source.hpp"
 #include "sources/rapl/powercap_rapl.hpp"
 
 namespace wattprint::cli {
@@ -305,6 +306,22 @@ OpenedSources open_measurement_sources(const SourceSettings& settings) {
   opened.counters.push_back(std::make_unique<PowercapRaplSource>(settings.sysfs_root));
   opened.statuses = opened.counters.back()->statuses();
   opened.rapl_reason = unusable_rapl_reason(opened.statuses);
+  // ---- CPU energy fallback 1 of 2: the perf power PMU (CAP_PERFMON), when powercap's energy_uj cannot be
+  // read. Its statuses join the report when the PMU exists; the sensors' origin names the path that measured.
+  {
+    const std::size_t perf_first = opened.statuses.size();
+    opened.counters.back() = fall_back_to_perf_power(std::move(opened.counters.back()),
+                                                     PerfPowerOptions{settings.sysfs_root, "/proc"},
+                                                     system_perf_event_syscalls(), opened.statuses);
+    for (std::size_t i = perf_first; i < opened.statuses.size(); ++i) {
+      if (opened.statuses[i].state == SensorStatus::State::Ok) continue;
+      const SensorStatus& perf = opened.statuses[i];
+      opened.rapl_reason += fmt::format("; perf power PMU: {}{}", perf.reason,
+                                        perf.remedy.empty() ? "" : " (remedy: " + perf.remedy + ")");
+      break;
+    }
+  }
+  // ---- end of the perf power PMU fallback (the wattprintd fallback, 2 of 2, goes after this block).
   const std::size_t gpu_first = opened.statuses.size();
   for (auto& gpu_source : open_gpu_sources(settings.gpu)) {
     opened.statuses.insert(opened.statuses.end(), gpu_source->statuses().begin(),

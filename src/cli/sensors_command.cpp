@@ -2,10 +2,12 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
+#include <limits>
 #include <memory>
+#include <vector>
 
 #include "attribution/procfs.hpp"
 #include "cli/commands.hpp"
@@ -14,6 +16,8 @@
 #include "methods/estimate.hpp"
 #include "platform/host_info.hpp"
 #include "sources/gpu/gpu_sources.hpp"
+#include "sources/perf/cpu_energy_access.hpp"
+#include "sources/perf/perf_power_source.hpp"
 #include "sources/rapl/powercap_rapl.hpp"
 
 namespace wattprint::cli {
@@ -31,6 +35,36 @@ void print_row(const std::string& name, const std::string& state, const std::str
     std::fputs(fmt::format("  {:<24} {:<11} remedy: {}\n", "", "", remedy).c_str(), stdout);
 }
 
+/// The rows of a counter family: where each counter is read, or why it cannot be.
+void print_counter_rows(const EnergyCounterSource& source) {
+  for (const SensorStatus& status : source.statuses()) {
+    std::string detail = status.state == SensorStatus::State::Ok ? status.path : status.reason;
+    for (const SensorInfo& info : source.sensors()) {
+      if (info.name != status.name) continue;
+      const double range_j = static_cast<double>(info.counter_max) * info.joules_per_raw_unit;
+      detail += fmt::format(" ({}, {}{}{})", component_name(info.component),
+                            info.counter_max == std::numeric_limits<std::uint64_t>::max()
+                                ? "64-bit count, no wrap"
+                                : fmt::format("wraps at {:.1f} J", range_j),
+                            info.max_power ? fmt::format(", max {:.1f} W", info.max_power->value) : "",
+                            is_additive(info.component) ? "" : ", not added to the totals");
+    }
+    print_row(status.name, state_name(status.state), detail, status.remedy);
+  }
+}
+
+/// "Reading CPU energy without root": each way, its state here, and the command that enables it.
+void print_access_section(const AccessProbeOptions& access, const EnergyCounterSource& powercap,
+                          const PerfPowerSource& perf) {
+  std::vector<AccessWay> ways{powercap_access(powercap, access.proc_root),
+                              perf_access(perf, access.proc_root)};
+  // ---- wattprintd row (issue 8, daemon helper): the lead wires its AccessWay in here, between perf and
+  // rules.
+  ways.push_back(rules_access(access));
+  std::fputs("\nReading CPU energy without root\n", stdout);
+  for (const AccessWay& way : ways) print_row(way.name, way.state, way.detail, way.remedy);
+}
+
 int execute(const SensorsFlags& flags) {
   const ConfigValues config = load_configuration(FootprintFlags{});
   SourceSettings settings = resolve_source_settings(flags.sources, config);
@@ -45,23 +79,10 @@ int execute(const SensorsFlags& flags) {
   std::fputs(fmt::format("  {:<24} {:<11} {}\n", "SENSOR", "STATUS", "DETAIL").c_str(), stdout);
 
   const PowercapRaplSource rapl(root);
-  for (const SensorStatus& status : rapl.statuses()) {
-    std::string detail = status.state == SensorStatus::State::Ok ? status.path : status.reason;
-    for (const SensorInfo& info : rapl.sensors()) {
-      if (info.name != status.name) continue;
-      detail += fmt::format(" ({}, wraps at {:.1f} J{}{})", component_name(info.component),
-                            static_cast<double>(info.counter_max) * info.joules_per_raw_unit,
-                            info.max_power ? fmt::format(", max {:.1f} W", info.max_power->value) : "",
-                            is_additive(info.component) ? "" : ", not added to the totals");
-    }
-    print_row(status.name, state_name(status.state), detail, status.remedy);
-  }
-  std::error_code ec;
-  const bool perf_power =
-      std::filesystem::exists(std::filesystem::path(root) / "bus/event_source/devices/power", ec);
-  print_row("perf.power", perf_power ? "found" : "absent",
-            perf_power ? "perf power PMU present (not read by this version; RAPL through powercap is used)"
-                       : "no perf power PMU");
+  print_counter_rows(rapl);
+  const AccessProbeOptions access{root, "/proc", "/etc/udev/rules.d", "/etc/tmpfiles.d"};
+  const PerfPowerSource perf(PerfPowerOptions{root, access.proc_root}, system_perf_event_syscalls());
+  print_counter_rows(perf);
 
   const ProcFs procfs("/proc");
   const auto self = procfs.process_stat(::getpid());
@@ -110,6 +131,7 @@ int execute(const SensorsFlags& flags) {
     print_row(status.name, state_name(status.state), detail, status.remedy);
   }
   if (server.statuses.empty()) print_row("server", "off", server.unavailable_reason);
+  if (::geteuid() != 0 || !has_package_counter(rapl)) print_access_section(access, rapl, perf);
   return 0;
 }
 
