@@ -76,6 +76,11 @@ AccessWay powercap_access(const EnergyCounterSource& powercap, const fs::path& p
     return way;
   }
   const SensorStatus* denied = first_with_state(powercap, SensorStatus::State::Unreadable);
+  if (denied == nullptr && powercap.statuses().empty()) {
+    way.state = "absent";
+    way.detail = "no RAPL zone found";
+    return way;
+  }
   if (denied == nullptr) {
     const SensorStatus& first = powercap.statuses().front();
     way.state = first.state == SensorStatus::State::Absent ? "absent" : "error";
@@ -108,9 +113,9 @@ AccessWay powercap_access(const EnergyCounterSource& powercap, const fs::path& p
 
 AccessWay perf_access(const PerfPowerSource& perf, const fs::path& proc_root) {
   AccessWay way{"perf", "ok", "", ""};
-  if (!perf.pmu_present()) {
+  if (!perf.pmu_present() || perf.statuses().empty()) {
     way.state = "absent";
-    way.detail = perf.statuses().front().reason;
+    way.detail = perf.statuses().empty() ? "no perf power PMU" : perf.statuses().front().reason;
     return way;
   }
   const auto paranoid = read_perf_event_paranoid(proc_root);
