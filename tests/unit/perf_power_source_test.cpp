@@ -255,7 +255,8 @@ TEST_F(PerfPowerTest, MalformedCpumaskIsAnError) {
 /// A powercap stand-in: one package counter, readable or not.
 class StubPowercap final : public EnergyCounterSource {
  public:
-  explicit StubPowercap(bool readable, std::string path = "/sys/class/powercap/intel-rapl:0/energy_uj") {
+  explicit StubPowercap(bool readable,
+                        const std::string& path = "/sys/class/powercap/intel-rapl:0/energy_uj") {
     if (readable) {
       sensors_.push_back(SensorInfo{"rapl.package-0", "rapl", Component::CpuPackage, path, 1000, 1e-6, {}});
       statuses_.push_back({"rapl.package-0", SensorStatus::State::Ok, path, "", ""});
