@@ -13,6 +13,7 @@
 #include "cli/options.hpp"
 #include "methods/estimate.hpp"
 #include "platform/host_info.hpp"
+#include "sources/daemon/daemon_counter_source.hpp"
 #include "sources/gpu/gpu_sources.hpp"
 #include "sources/rapl/powercap_rapl.hpp"
 
@@ -56,6 +57,27 @@ int execute(const SensorsFlags& flags) {
     }
     print_row(status.name, state_name(status.state), detail, status.remedy);
   }
+  // ---- wattprintd (src/sources/daemon): the RAPL counters served to one group ----
+  if (const auto socket = daemon_socket_from_environment()) {
+    std::error_code exists_ec;
+    if (!std::filesystem::exists(*socket, exists_ec)) {
+      print_row("wattprintd", "absent", fmt::format("no socket at {}", socket->string()),
+                "for root-only counters: install wattprintd (docs/permissions.md)");
+    } else {
+      const DaemonCounterSource daemon(*socket);
+      if (daemon.usable()) {
+        print_row("wattprintd", "ok",
+                  fmt::format("{}: usable ({} sensors; used when energy_uj is root-only)", socket->string(),
+                              daemon.sensors().size()));
+      } else {
+        const SensorStatus& status = daemon.statuses().front();
+        print_row("wattprintd", state_name(status.state), status.reason, status.remedy);
+      }
+    }
+  } else {
+    print_row("wattprintd", "off", "WATTPRINT_DAEMON_SOCKET=none");
+  }
+  // ---- end wattprintd ----
   std::error_code ec;
   const bool perf_power =
       std::filesystem::exists(std::filesystem::path(root) / "bus/event_source/devices/power", ec);
