@@ -303,7 +303,8 @@ std::string unusable_gpu_reason(const std::vector<SensorStatus>& statuses, std::
 /// When the RAPL zones exist but only root may read them (and nothing else was readable), the same counters
 /// through wattprintd at WATTPRINT_DAEMON_SOCKET (default /run/wattprintd.sock, `none`: never) when it
 /// answers; else the unreadable zones' remedies also name wattprintd and why it was not used.
-void use_daemon_when_unreadable(std::unique_ptr<EnergyCounterSource>& rapl, std::vector<SensorStatus>& statuses) {
+void use_daemon_when_unreadable(std::unique_ptr<EnergyCounterSource>& rapl,
+                                std::vector<SensorStatus>& statuses) {
   const auto unreadable = [](const SensorStatus& s) { return s.state == SensorStatus::State::Unreadable; };
   if (!rapl->sensors().empty() || std::none_of(statuses.begin(), statuses.end(), unreadable)) return;
   std::string note = " (WATTPRINT_DAEMON_SOCKET=none)";

@@ -73,14 +73,17 @@ gid_t resolve_group(std::string_view text, const GroupDatabase& database) {
       text, text, text));
 }
 
-AccessDecision check_access(uid_t uid, gid_t group, std::string_view group_label, const GroupDatabase& database) {
+AccessDecision check_access(uid_t uid, gid_t group, std::string_view group_label,
+                            const GroupDatabase& database) {
   if (uid == 0) return {true, ""};
   const auto groups = database.groups_of(uid);
-  if (!groups) return {false, fmt::format("access denied: uid {} has no user entry, so no group {}", uid, group_label)};
+  if (!groups)
+    return {false, fmt::format("access denied: uid {} has no user entry, so no group {}", uid, group_label)};
   if (std::find(groups->begin(), groups->end(), group) != groups->end()) return {true, ""};
-  return {false, fmt::format("access denied: uid {} is not in group {} (ask the administrator: usermod -aG GROUP "
-                             "USER, then log in again)",
-                             uid, group_label)};
+  return {false,
+          fmt::format("access denied: uid {} is not in group {} (ask the administrator: usermod -aG GROUP "
+                      "USER, then log in again)",
+                      uid, group_label)};
 }
 
 bool TokenBucket::take(Time now) noexcept {

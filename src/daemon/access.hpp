@@ -40,13 +40,15 @@ struct AccessDecision {
 };
 
 /// Root is allowed; anyone else when `group` is among the groups of their uid.
-AccessDecision check_access(uid_t uid, gid_t group, std::string_view group_label, const GroupDatabase& database);
+AccessDecision check_access(uid_t uid, gid_t group, std::string_view group_label,
+                            const GroupDatabase& database);
 
 /// A token bucket: `rate` tokens per second up to `burst`, starting full. Time comes from the caller.
 class TokenBucket {
  public:
   using Time = std::chrono::steady_clock::time_point;
-  TokenBucket(double rate_per_s, double burst, Time now) : rate_(rate_per_s), burst_(burst), tokens_(burst), last_(now) {}
+  TokenBucket(double rate_per_s, double burst, Time now)
+      : rate_(rate_per_s), burst_(burst), tokens_(burst), last_(now) {}
   /// Takes one token if there is one at `now`.
   bool take(Time now) noexcept;
 

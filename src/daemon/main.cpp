@@ -1,5 +1,7 @@
 // wattprintd: serves the root-only RAPL energy counters (energy_uj, mode 0400 since Linux 5.10) to the
 // members of one group over a Unix socket, read-only, so that `wattprint run` measures without root.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
@@ -7,7 +9,6 @@
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <unistd.h>
 
 #include "core/clock.hpp"
 #include "daemon/access.hpp"
@@ -40,17 +41,20 @@ int serve(const Flags& flags) {
   using namespace wattprint::daemon;
   const SystemGroupDatabase groups;
   const gid_t gid = resolve_group(flags.group, groups);
-  const std::string label = flags.group == std::to_string(gid) ? "gid " + flags.group
-                                                               : flags.group + " (gid " + std::to_string(gid) + ")";
+  const std::string label = flags.group == std::to_string(gid)
+                                ? "gid " + flags.group
+                                : flags.group + " (gid " + std::to_string(gid) + ")";
   PowercapRaplSource rapl(flags.sysfs_root);
   if (rapl.sensors().empty()) {
     std::string why;
     for (const SensorStatus& status : rapl.statuses()) why += "; " + status.name + ": " + status.reason;
-    std::fprintf(stderr, "wattprintd: no readable RAPL counter under %s%s\n", flags.sysfs_root.c_str(), why.c_str());
+    std::fprintf(stderr, "wattprintd: no readable RAPL counter under %s%s\n", flags.sysfs_root.c_str(),
+                 why.c_str());
     return 1;
   }
   if (rapl.sensors().size() > kMaxSensors) {
-    std::fprintf(stderr, "wattprintd: serving the first %zu of %zu sensors\n", kMaxSensors, rapl.sensors().size());
+    std::fprintf(stderr, "wattprintd: serving the first %zu of %zu sensors\n", kMaxSensors,
+                 rapl.sensors().size());
   }
 
   // SIGTERM and SIGINT are blocked except inside ppoll, which they interrupt: no lost wake-up.
@@ -79,8 +83,8 @@ int serve(const Flags& flags) {
   int status = 0;
   {
     Server server(listen_fd, rapl, groups, clock, options);
-    std::fprintf(stderr, "wattprintd %s: serving %zu RAPL counters of %s on %s to group %s\n", WATTPRINT_VERSION,
-                 rapl.sensors().size(), flags.sysfs_root.c_str(),
+    std::fprintf(stderr, "wattprintd %s: serving %zu RAPL counters of %s on %s to group %s\n",
+                 WATTPRINT_VERSION, rapl.sensors().size(), flags.sysfs_root.c_str(),
                  activated ? "the socket systemd passed (fd 3)" : flags.socket.c_str(), label.c_str());
     status = server.run(g_stop, poll_mask);
   }
@@ -101,17 +105,20 @@ int main(int argc, char** argv) {
       "the raw counters (READ), nothing else; no path or other argument ever comes from a client.",
       "wattprintd"};
   app.set_version_flag("--version", std::string("wattprintd ") + WATTPRINT_VERSION);
-  app.add_option("--socket", flags.socket,
-                 "Create and listen on this socket (mode 0660, group --group; removed at exit). Ignored under "
-                 "systemd socket activation (LISTEN_FDS, fd 3: wattprintd.socket)")
+  app.add_option(
+         "--socket", flags.socket,
+         "Create and listen on this socket (mode 0660, group --group; removed at exit). Ignored under "
+         "systemd socket activation (LISTEN_FDS, fd 3: wattprintd.socket)")
       ->capture_default_str()
       ->type_name("PATH");
-  app.add_option("--group", flags.group,
-                 "Only root and members of this group (name or number; primary or supplementary) may connect. "
-                 "Create it with `groupadd --system wattprint`")
+  app.add_option(
+         "--group", flags.group,
+         "Only root and members of this group (name or number; primary or supplementary) may connect. "
+         "Create it with `groupadd --system wattprint`")
       ->capture_default_str()
       ->type_name("NAME|GID");
-  app.add_option("--sysfs-root", flags.sysfs_root, "Read the powercap tree under this directory in place of /sys")
+  app.add_option("--sysfs-root", flags.sysfs_root,
+                 "Read the powercap tree under this directory in place of /sys")
       ->capture_default_str()
       ->type_name("DIR");
   app.add_option("--max-connections", flags.max_connections, "Most clients connected at once")
@@ -120,9 +127,10 @@ int main(int argc, char** argv) {
   app.add_option("--max-per-user", flags.max_per_user, "Most connections of one user at once")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
-  app.add_option("--rate", flags.rate,
-                 "Requests per second one connection may make on average (a wattprint run makes at most about "
-                 "20); a client over it gets an error and is disconnected")
+  app.add_option(
+         "--rate", flags.rate,
+         "Requests per second one connection may make on average (a wattprint run makes at most about "
+         "20); a client over it gets an error and is disconnected")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 100000.0));
   app.add_option("--burst", flags.burst, "Requests one connection may make at once before --rate applies")

@@ -84,7 +84,8 @@ Request parse_request(std::string_view line) {
     request.kind = Request::Kind::Read;
     return request;
   }
-  if (line.size() > kHello.size() + 1 && line.substr(0, kHello.size()) == kHello && line[kHello.size()] == ' ') {
+  if (line.size() > kHello.size() + 1 && line.substr(0, kHello.size()) == kHello &&
+      line[kHello.size()] == ' ') {
     int version = 0;
     if (!parse_number(line.substr(kHello.size() + 1), version) || version < 1) {
       request.error = "HELLO needs a protocol version number";
@@ -99,7 +100,7 @@ Request parse_request(std::string_view line) {
     request.version = version;
     return request;
   }
-  request.error = fmt::format("unknown request (only \"HELLO {}\" and \"READ\" exist)", kProtocolVersion);
+  request.error = fmt::format("unknown request (only HELLO {} and READ exist)", kProtocolVersion);
   return request;
 }
 
@@ -112,9 +113,9 @@ std::string encode_hello_response(const std::vector<SensorInfo>& sensors) {
   for (const SensorInfo& s : sensors) {
     if (count == kMaxSensors || !is_token(s.name) || !is_origin(s.origin)) continue;
     const bool power = s.max_power && std::isfinite(s.max_power->value) && s.max_power->value >= 0.0;
-    lines += fmt::format("SENSOR {} {} {} {:.17g} {} {}\n", s.name, component_name(s.component), s.counter_max,
-                         s.joules_per_raw_unit, power ? fmt::format("{:.17g}", s.max_power->value) : "-",
-                         s.origin);
+    lines += fmt::format("SENSOR {} {} {} {:.17g} {} {}\n", s.name, component_name(s.component),
+                         s.counter_max, s.joules_per_raw_unit,
+                         power ? fmt::format("{:.17g}", s.max_power->value) : "-", s.origin);
     ++count;
   }
   return fmt::format("OK {} {}\n", kProtocolVersion, count) + lines;
@@ -185,7 +186,8 @@ HelloResponse parse_hello_response(std::string_view text) {
   if (version != kProtocolVersion) {
     return fail(fmt::format("wattprintd speaks protocol {}, this wattprint {}", version, kProtocolVersion));
   }
-  if (count > kMaxSensors) return fail(fmt::format("wattprintd announces {} sensors (at most {})", count, kMaxSensors));
+  if (count > kMaxSensors)
+    return fail(fmt::format("wattprintd announces {} sensors (at most {})", count, kMaxSensors));
   std::string_view rest = text.substr(first_end + 1);
   for (std::size_t i = 0; i < count; ++i) {
     const auto end = rest.find('\n');
@@ -210,7 +212,7 @@ HelloResponse parse_hello_response(std::string_view text) {
         (max_power != "-" && (!parse_number(max_power, power) || !std::isfinite(power) || power < 0.0))) {
       return fail(fmt::format("wattprintd's sensor line {} is malformed", i + 1));
     }
-    if (max_power != "-") info.max_power = Watts(power);
+    if (max_power != "-") info.max_power = Watts{power};
     info.name = name;
     info.origin = origin;
     response.sensors.push_back(std::move(info));

@@ -4,7 +4,8 @@
 //
 //   client                         daemon
 //   HELLO 1\n                  ->  OK 1 <n>\n
-//                                  SENSOR <name> <component> <counter_max> <joules_per_raw_unit> <max_w|-> <origin>\n  (n times)
+//                                  SENSOR <name> <component> <counter_max> <joules_per_raw_unit> <max_w|->
+//                                  <origin>\n  (n times)
 //   READ\n                     ->  VALUES <n> <raw_1> <errno_1> ... <raw_n> <errno_n>\n
 //   anything else              ->  ERR <reason>\n, then the daemon closes the connection
 //

@@ -30,7 +30,8 @@ std::string system_error(const char* what) { return fmt::format("{}: {}", what, 
 
 void set_nonblocking(int fd) {
   const int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) throw std::runtime_error(system_error("fcntl"));
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    throw std::runtime_error(system_error("fcntl"));
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
@@ -39,8 +40,8 @@ sockaddr_un unix_address(const std::filesystem::path& path) {
   address.sun_family = AF_UNIX;
   const std::string text = path.string();
   if (text.empty() || text.size() >= sizeof(address.sun_path))
-    throw std::runtime_error(fmt::format("socket path '{}' is empty or longer than {} bytes", text,
-                                         sizeof(address.sun_path) - 1));
+    throw std::runtime_error(
+        fmt::format("socket path '{}' is empty or longer than {} bytes", text, sizeof(address.sun_path) - 1));
   std::memcpy(address.sun_path, text.c_str(), text.size() + 1);
   return address;
 }
@@ -107,11 +108,13 @@ void Server::accept_all() {
       continue;
     }
     if (connections_.size() >= options_.limits.max_connections) {
-      refuse(fd, fmt::format("too many connections ({}), try again later", connections_.size()), peer.uid, peer.pid);
+      refuse(fd, fmt::format("too many connections ({}), try again later", connections_.size()), peer.uid,
+             peer.pid);
       continue;
     }
-    const auto same_uid = static_cast<std::size_t>(std::count_if(
-        connections_.begin(), connections_.end(), [&peer](const Connection& c) { return c.uid == peer.uid; }));
+    const auto same_uid =
+        static_cast<std::size_t>(std::count_if(connections_.begin(), connections_.end(),
+                                               [&peer](const Connection& c) { return c.uid == peer.uid; }));
     if (same_uid >= options_.limits.max_per_uid) {
       refuse(fd, fmt::format("too many connections of uid {} ({})", peer.uid, same_uid), peer.uid, peer.pid);
       continue;
@@ -121,10 +124,13 @@ void Server::accept_all() {
       refuse(fd, decision.reason, peer.uid, peer.pid);
       continue;
     }
-    connections_.push_back(Connection{fd, peer.uid, {}, {},
-                                      TokenBucket(options_.limits.reads_per_s, options_.limits.burst,
-                                                  clock_.steady_now()),
-                                      false});
+    connections_.push_back(
+        Connection{fd,
+                   peer.uid,
+                   {},
+                   {},
+                   TokenBucket(options_.limits.reads_per_s, options_.limits.burst, clock_.steady_now()),
+                   false});
   }
 }
 
@@ -169,7 +175,8 @@ void Server::receive(Connection& c) {
     }
     c.in.append(buffer, static_cast<std::size_t>(n));
     std::size_t start = 0;
-    for (std::size_t end = 0; !c.closing && (end = c.in.find('\n', start)) != std::string::npos; start = end + 1)
+    for (std::size_t end = 0; !c.closing && (end = c.in.find('\n', start)) != std::string::npos;
+         start = end + 1)
       handle_line(c, std::string_view(c.in).substr(start, end - start));
     c.in.erase(0, start);
     if (!c.closing && c.in.size() >= kMaxRequestLine) {
@@ -252,9 +259,11 @@ std::optional<int> systemd_listen_fd() {
   socklen_t size = sizeof(type);
   const bool stream = ::getsockopt(kFirstFd, SOL_SOCKET, SO_TYPE, &type, &size) == 0 && type == SOCK_STREAM;
   size = sizeof(listening);
-  if (!stream || ::getsockopt(kFirstFd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || listening == 0) {
+  if (!stream || ::getsockopt(kFirstFd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 ||
+      listening == 0) {
     throw std::runtime_error(
-        "socket activation: fd 3 is not a listening stream socket (check ListenStream= in wattprintd.socket)");
+        "socket activation: fd 3 is not a listening stream socket (check ListenStream= in "
+        "wattprintd.socket)");
   }
   return kFirstFd;
 }
@@ -265,7 +274,8 @@ int listen_on_path(const std::filesystem::path& path, gid_t group) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode))
-      throw std::runtime_error(fmt::format("{} exists and is not a socket: remove it or give --socket PATH", path.string()));
+      throw std::runtime_error(
+          fmt::format("{} exists and is not a socket: remove it or give --socket PATH", path.string()));
     const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     const bool live = probe >= 0 && ::connect(probe, generic, sizeof(address)) == 0;
     if (probe >= 0) ::close(probe);
@@ -279,8 +289,8 @@ int listen_on_path(const std::filesystem::path& path, gid_t group) {
   const mode_t old_mask = ::umask(0177);
   const int bound = ::bind(fd, generic, sizeof(address));
   ::umask(old_mask);
-  if (bound != 0 || ::chown(path.c_str(), static_cast<uid_t>(-1), group) != 0 || ::chmod(path.c_str(), 0660) != 0 ||
-      ::listen(fd, 64) != 0) {
+  if (bound != 0 || ::chown(path.c_str(), static_cast<uid_t>(-1), group) != 0 ||
+      ::chmod(path.c_str(), 0660) != 0 || ::listen(fd, 64) != 0) {
     const std::string why = system_error(fmt::format("cannot listen on {}", path.string()).c_str());
     ::close(fd);
     if (bound == 0) ::unlink(path.c_str());

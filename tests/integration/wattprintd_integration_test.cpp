@@ -1,9 +1,9 @@
-// Integration tests of the real wattprintd (WATTPRINTD_BIN, the one built here) on live fake powercap trees whose energy_uj is
-// root-only (0400): `wattprint run` as nobody measures through it; outsiders, malformed requests and
-// clients over the rate limit are refused; systemd socket activation (fd 3) serves too.
-#include <gtest/gtest.h>
+// Integration tests of the real wattprintd (WATTPRINTD_BIN, the one built here) on live fake powercap trees
+// whose energy_uj is root-only (0400): `wattprint run` as nobody measures through it; outsiders, malformed
+// requests and clients over the rate limit are refused; systemd socket activation (fd 3) serves too.
 #include <fcntl.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -40,8 +40,8 @@ constexpr double kPackageW = 10.0;
 constexpr double kDramW = 2.0;
 
 std::string describe(const ProcessResult& r) {
-  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") + "\n--- stdout:\n" + r.out +
-         "\n--- stderr:\n" + r.err;
+  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") + "\n--- stdout:\n" +
+         r.out + "\n--- stderr:\n" + r.err;
 }
 
 bool contains(const std::string& haystack, const std::string& needle) {
@@ -105,7 +105,8 @@ Answer ask_as_nobody(const fs::path& socket, const std::string& request) {
   std::string out;
   char buffer[4096];
   ssize_t n = 0;
-  while ((n = ::read(pipe_fds[0], buffer, sizeof(buffer))) > 0) out.append(buffer, static_cast<std::size_t>(n));
+  while ((n = ::read(pipe_fds[0], buffer, sizeof(buffer))) > 0)
+    out.append(buffer, static_cast<std::size_t>(n));
   ::close(pipe_fds[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -137,16 +138,11 @@ class WattprintdIntegration : public ::testing::Test {
 #else
     const char* daemon = "";
 #endif
-    const auto bin = wattprint_bin_from_env();
-    if (*daemon == '\0' || !bin)
-      GTEST_SKIP() << "WATTPRINT_BIN is not set or wattprintd was not built: point it at the wattprint executable";
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: the daemon reads 0400 root files and clients run as nobody";
+    if (*daemon == '\0') GTEST_SKIP() << "wattprintd was not built (WATTPRINTD_BIN)";
+    if (::geteuid() != 0)
+      GTEST_SKIP() << "needs root: the daemon reads 0400 root files and clients run as nobody";
     daemon_bin_ = fs::absolute(daemon);
-    // Copies nobody can reach, in a directory nobody can enter (the build tree may be private).
     fs::permissions(dir_.path(), fs::perms(0755));
-    wattprint_bin_ = dir_.path() / "wattprint";
-    fs::copy_file(*bin, wattprint_bin_);
-    fs::permissions(wattprint_bin_, fs::perms(0755));
     socket_ = dir_.path() / "wattprintd.sock";
     tree_.start(5ms);
   }
@@ -173,10 +169,10 @@ class WattprintdIntegration : public ::testing::Test {
   TempDir dir_{"wattprintd-test"};
   TempDir home_{"wattprintd-home"};
   fs::path daemon_bin_;
-  fs::path wattprint_bin_;
   fs::path socket_;
-  FakePowercapTree tree_{{FakeZone("intel-rapl:0", "package-0", kPackageW).with_mode(0400),
-                          FakeZone("intel-rapl:0:0", "dram", kDramW).with_range(65712999613ULL).with_mode(0400)}};
+  FakePowercapTree tree_{
+      {FakeZone("intel-rapl:0", "package-0", kPackageW).with_mode(0400),
+       FakeZone("intel-rapl:0:0", "dram", kDramW).with_range(65712999613ULL).with_mode(0400)}};
 };
 
 // The premise: the sandbox enforces the mode bits for nobody.
@@ -196,6 +192,12 @@ TEST_F(WattprintdIntegration, CountersAreRootOnlyForNobody) {
 
 // (a) `wattprint run` as nobody, a member of the daemon's group, measures through the daemon.
 TEST_F(WattprintdIntegration, RunAsNobodyMeasuresThroughTheDaemon) {
+  const auto bin = wattprint_bin_from_env();
+  if (!bin) GTEST_SKIP() << "WATTPRINT_BIN is not set: point it at the wattprint executable";
+  // A copy nobody can reach (the build tree may be private).
+  const fs::path wattprint = dir_.path() / "wattprint";
+  fs::copy_file(*bin, wattprint);
+  fs::permissions(wattprint, fs::perms(0755));
   auto daemon = start_daemon(std::to_string(kNogroup));
   ASSERT_TRUE(fs::exists(socket_)) << describe(daemon->wait());
   struct stat st {};
@@ -206,13 +208,14 @@ TEST_F(WattprintdIntegration, RunAsNobodyMeasuresThroughTheDaemon) {
   home_.chown_to(kNobody, kNogroup);
   const fs::path json_path = home_.path() / "report.json";
   SpawnOptions o;
-  o.args = {"run", "--sysfs-root", tree_.sysfs_root().string(), "--json", json_path.string(), "--", "sleep", "1"};
+  o.args = {"run", "--sysfs-root", tree_.sysfs_root().string(), "--json", json_path.string(), "--", "sleep",
+            "1"};
   o.home = home_.path();
   o.cwd = home_.path();
   o.uid = kNobody;
   o.gid = kNogroup;
   o.extra_env = {"WATTPRINT_DAEMON_SOCKET=" + socket_.string()};
-  const ProcessResult r = run_process(wattprint_bin_, o);
+  const ProcessResult r = run_process(wattprint, o);
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   const json report = read_json(json_path);
 
@@ -236,7 +239,7 @@ TEST_F(WattprintdIntegration, RunAsNobodyMeasuresThroughTheDaemon) {
 
   // `wattprint sensors` as nobody says the daemon is usable.
   o.args = {"sensors", "--sysfs-root", tree_.sysfs_root().string()};
-  const ProcessResult sensors = run_process(wattprint_bin_, o);
+  const ProcessResult sensors = run_process(wattprint, o);
   EXPECT_EQ(sensors.exit_code, 0) << describe(sensors);
   EXPECT_TRUE(contains(sensors.out, "usable (2 sensors")) << sensors.out;
   stop_daemon(daemon);
@@ -246,7 +249,8 @@ TEST_F(WattprintdIntegration, RunAsNobodyMeasuresThroughTheDaemon) {
 TEST_F(WattprintdIntegration, OutsiderIsRefused) {
   auto daemon = start_daemon("0");
   ASSERT_TRUE(fs::exists(socket_)) << describe(daemon->wait());
-  ::chmod(socket_.c_str(), 0666);  // let nobody reach the daemon itself, so the daemon's check is what refuses
+  ::chmod(socket_.c_str(),
+          0666);  // let nobody reach the daemon itself, so the daemon's check is what refuses
   const Answer a = ask_as_nobody(socket_, "HELLO 1\nREAD\n");
   EXPECT_TRUE(a.closed);
   EXPECT_EQ(count_lines_starting(a.data, "ERR "), 1) << a.data;
@@ -267,9 +271,15 @@ TEST_F(WattprintdIntegration, MalformedRequestsAreClosed) {
   ASSERT_TRUE(fs::exists(socket_)) << describe(daemon->wait());
   DaemonCounterSource client(socket_);
   ASSERT_TRUE(client.usable()) << client.failure();
-  const std::vector<std::string> requests = {"BOGUS\n", "READ /etc/shadow\n", std::string(200, 'A') + "\n",
-                                             std::string(300, 'B'), std::string("\x00\xff\x7f" "ELF\n", 7),
-                                             "HELLO 2\n", "HELLO 1\nWRITE\nREAD\n"};
+  const std::vector<std::string> requests = {"BOGUS\n",
+                                             "READ /etc/shadow\n",
+                                             std::string(200, 'A') + "\n",
+                                             std::string(300, 'B'),
+                                             std::string("\x00\xff\x7f"
+                                                         "ELF\n",
+                                                         7),
+                                             "HELLO 2\n",
+                                             "HELLO 1\nWRITE\nREAD\n"};
   for (const std::string& request : requests) {
     const Answer a = ask_as_nobody(socket_, request);
     EXPECT_TRUE(a.closed) << request;
@@ -305,7 +315,8 @@ TEST_F(WattprintdIntegration, RateAndConnectionLimits) {
   const int values = count_lines_starting(a.data, "VALUES ");
   EXPECT_GE(values, 50);
   EXPECT_LT(values, 100);
-  EXPECT_TRUE(contains(a.data, "ERR rate limit exceeded")) << a.data.substr(a.data.size() > 200 ? a.data.size() - 200 : 0);
+  EXPECT_TRUE(contains(a.data, "ERR rate limit exceeded"))
+      << a.data.substr(a.data.size() > 200 ? a.data.size() - 200 : 0);
 
   DaemonCounterSource first(socket_);
   DaemonCounterSource second(socket_);
@@ -336,19 +347,32 @@ TEST_F(WattprintdIntegration, SocketActivation) {
   ASSERT_EQ(::listen(listen_fd, 16), 0);
   const fs::path unused = dir_.path() / "not-created.sock";
   const fs::path log = dir_.path() / "daemon.log";
-  const std::string sysfs = tree_.sysfs_root().string();
+  // Everything the child needs is made before fork (the test process has threads): only async-signal-safe
+  // calls after it. LISTEN_PID gets the child's own pid, written digit by digit.
+  std::string listen_pid = "LISTEN_PID=" + std::string(20, '\0');
+  std::string listen_fds = "LISTEN_FDS=1";
+  std::vector<char*> envp = {listen_fds.data(), listen_pid.data(), nullptr};
+  std::vector<std::string> args = {
+      "wattprintd", "--group", "0", "--socket", unused.string(), "--sysfs-root", tree_.sysfs_root().string()};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(log_fd, 0);
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::dup2(listen_fd, 3);
-    if (listen_fd != 3) ::close(listen_fd);
-    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    char digits[20];
+    std::size_t n = 0;
+    for (auto value = static_cast<unsigned long>(::getpid()); value > 0 || n == 0; value /= 10)
+      digits[n++] = static_cast<char>('0' + value % 10);
+    char* out = listen_pid.data() + std::strlen("LISTEN_PID=");
+    while (n > 0) *out++ = digits[--n];
     ::dup2(log_fd, 2);
-    ::setenv("LISTEN_FDS", "1", 1);
-    ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
-    ::execl(daemon_bin_.c_str(), "wattprintd", "--group", "0", "--socket", unused.c_str(), "--sysfs-root",
-            sysfs.c_str(), static_cast<char*>(nullptr));
+    ::dup2(listen_fd, 3);  // the copy on fd 3 is inherited by exec (no FD_CLOEXEC)
+    ::execve(daemon_bin_.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
+  ::close(log_fd);
   ::close(listen_fd);
   DaemonCounterSource client(socket_, 5000ms);
   ASSERT_TRUE(client.usable()) << client.failure();

@@ -25,7 +25,7 @@ std::vector<SensorInfo> two_sensors() {
   package.origin = "/sys/class/powercap/intel-rapl:0/energy_uj";
   package.counter_max = 262143328850ULL;
   package.joules_per_raw_unit = 1e-6;
-  package.max_power = Watts(125.5);
+  package.max_power = Watts{125.5};
   SensorInfo dram = package;
   dram.name = "rapl.package-0.dram";
   dram.component = Component::Dram;
@@ -152,12 +152,12 @@ TEST(DaemonProtocol, MalformedReadResponsesAreRejected) {
   const std::vector<std::string> bad = {
       "",
       "VALUES",
-      "VALUES 1 5 0",         // another count than the HELLO gave (2)
-      "VALUES 2 5 0",         // too few fields
-      "VALUES 2 5 0 6",       // too few fields
-      "VALUES 2 5 0 6 0 7",   // trailing
-      "VALUES 2 5 0 -6 0",    // negative
-      "VALUES 2 5 0 6 x",     // not a number
+      "VALUES 1 5 0",                         // another count than the HELLO gave (2)
+      "VALUES 2 5 0",                         // too few fields
+      "VALUES 2 5 0 6",                       // too few fields
+      "VALUES 2 5 0 6 0 7",                   // trailing
+      "VALUES 2 5 0 -6 0",                    // negative
+      "VALUES 2 5 0 6 x",                     // not a number
       "VALUES 2 5 0 18446744073709551616 0",  // over 64 bits
       "VALUE 2 5 0 6 0",
       "VALUES  2 5 0 6 0",

@@ -89,7 +89,8 @@ DaemonCounterSource::DaemonCounterSource(std::filesystem::path socket, std::chro
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       fail(SensorStatus::State::Error,
-           fmt::format("{} did not answer HELLO: {}", path, n == 0 ? "connection closed" : std::strerror(errno)),
+           fmt::format("{} did not answer HELLO: {}", path,
+                       n == 0 ? "connection closed" : std::strerror(errno)),
            "");
       return;
     }
