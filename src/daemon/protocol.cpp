@@ -176,6 +176,7 @@ HelloResponse parse_hello_response(std::string_view text) {
   if (first_end == std::string_view::npos) return fail("wattprintd's answer to HELLO has no complete line");
   const std::string_view first = text.substr(0, first_end);
   if (std::string reason; error_line(first, reason)) return fail(reason);
+  if (first.empty() || first.back() == ' ') return fail("wattprintd's answer to HELLO ends in a space");
   std::string_view fields = first;
   std::size_t count = 0;
   int version = 0;
@@ -227,6 +228,7 @@ std::string parse_read_response(std::string_view line, std::vector<std::uint64_t
   if (std::string reason; error_line(line, reason)) return reason;
   if (raw.size() != errors.size()) return "wattprint: reading buffers of different sizes";
   if (line.size() + 1 > kMaxResponseLine) return "wattprintd's reading is over-long";
+  if (line.empty() || line.back() == ' ') return "wattprintd's reading is empty or ends in a space";
   std::size_t count = 0;
   if (next_field(line) != "VALUES" || !parse_number(next_field(line), count))
     return "wattprintd's reading is not a VALUES line";

@@ -24,7 +24,7 @@ namespace wattprint::daemon {
 namespace {
 
 /// Output a connection may hold unsent before it is dropped (a client that does not read its answers).
-constexpr std::size_t kMaxPendingOutput = 64 * 1024;
+constexpr std::size_t kMaxPendingOutput = std::size_t{64} * 1024;
 
 std::string system_error(const char* what) { return fmt::format("{}: {}", what, std::strerror(errno)); }
 
@@ -214,7 +214,7 @@ int Server::run(const volatile std::sig_atomic_t& stop, const sigset_t& poll_mas
     fds.clear();
     fds.push_back({listen_fd_, POLLIN, 0});
     for (const Connection& c : connections_) {
-      const short events = static_cast<short>((c.closing ? 0 : POLLIN) | (c.out.empty() ? 0 : POLLOUT));
+      const auto events = static_cast<short>((c.closing ? 0 : POLLIN) | (c.out.empty() ? 0 : POLLOUT));
       fds.push_back({c.fd, events, 0});
     }
     if (::ppoll(fds.data(), fds.size(), nullptr, &poll_mask) < 0) {
@@ -269,15 +269,20 @@ std::optional<int> systemd_listen_fd() {
 }
 
 int listen_on_path(const std::filesystem::path& path, gid_t group) {
-  const sockaddr_un address = unix_address(path);
-  const auto* generic = reinterpret_cast<const sockaddr*>(&address);  // NOLINT: the sockets API
+  // Bound and made listening under a temporary name, then renamed into place: a client that sees the path
+  // can connect.
+  const std::filesystem::path temporary = path.string() + fmt::format(".{}.tmp", ::getpid());
+  const sockaddr_un final_address = unix_address(path);
+  const sockaddr_un address = unix_address(temporary);
+  const auto* generic = reinterpret_cast<const sockaddr*>(&address);              // NOLINT: the sockets API
+  const auto* final_generic = reinterpret_cast<const sockaddr*>(&final_address);  // NOLINT: the sockets API
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode))
       throw std::runtime_error(
           fmt::format("{} exists and is not a socket: remove it or give --socket PATH", path.string()));
     const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const bool live = probe >= 0 && ::connect(probe, generic, sizeof(address)) == 0;
+    const bool live = probe >= 0 && ::connect(probe, final_generic, sizeof(final_address)) == 0;
     if (probe >= 0) ::close(probe);
     if (live)
       throw std::runtime_error(fmt::format("another wattprintd already listens on {}", path.string()));
@@ -287,13 +292,15 @@ int listen_on_path(const std::filesystem::path& path, gid_t group) {
   if (fd < 0) throw std::runtime_error(system_error("socket"));
   // Created 0600 (no one else can connect before the group and mode are set), then group, then 0660.
   const mode_t old_mask = ::umask(0177);
+  ::unlink(temporary.c_str());
   const int bound = ::bind(fd, generic, sizeof(address));
   ::umask(old_mask);
-  if (bound != 0 || ::chown(path.c_str(), static_cast<uid_t>(-1), group) != 0 ||
-      ::chmod(path.c_str(), 0660) != 0 || ::listen(fd, 64) != 0) {
+  if (bound != 0 || ::chown(temporary.c_str(), static_cast<uid_t>(-1), group) != 0 ||
+      ::chmod(temporary.c_str(), 0660) != 0 || ::listen(fd, 64) != 0 ||
+      ::rename(temporary.c_str(), path.c_str()) != 0) {
     const std::string why = system_error(fmt::format("cannot listen on {}", path.string()).c_str());
     ::close(fd);
-    if (bound == 0) ::unlink(path.c_str());
+    if (bound == 0) ::unlink(temporary.c_str());
     throw std::runtime_error(why);
   }
   return fd;

@@ -117,6 +117,7 @@ TEST(DaemonProtocol, MalformedHelloResponsesAreRejected) {
       "OK 1 65\n",
       "OK 1 x\n",
       "OK 1 1 extra\n" + good_line,
+      "OK 1 1 \n" + good_line,
       "OK 1 0\nSENSOR trailing\n",
       "OK 1 1\nSENSOR rapl.package-0 package 0 1e-6 - /x\n",
       "OK 1 1\nSENSOR rapl.package-0 cpu 10 1e-6 - /x\n",

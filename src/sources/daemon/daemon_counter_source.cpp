@@ -77,10 +77,9 @@ DaemonCounterSource::DaemonCounterSource(std::filesystem::path socket, std::chro
                          : "install and start wattprintd (docs/permissions.md)");
     return;
   }
-  if (!send_all(fd_, daemon::encode_hello_request())) {
-    fail(SensorStatus::State::Error, fmt::format("cannot send to {}: {}", path, std::strerror(errno)), "");
-    return;
-  }
+  // A refusing daemon answers with one error line and closes at once, maybe before HELLO is sent: its line
+  // is read even when the send fails.
+  const int send_error = send_all(fd_, daemon::encode_hello_request()) ? 0 : errno;
   std::size_t have = 0;
   std::size_t complete = 0;
   while ((complete = daemon::hello_response_length(std::string_view(buffer_.data(), have))) == 0) {
@@ -90,7 +89,8 @@ DaemonCounterSource::DaemonCounterSource(std::filesystem::path socket, std::chro
     if (n <= 0) {
       fail(SensorStatus::State::Error,
            fmt::format("{} did not answer HELLO: {}", path,
-                       n == 0 ? "connection closed" : std::strerror(errno)),
+                       n < 0 ? std::strerror(errno)
+                             : (send_error != 0 ? std::strerror(send_error) : "connection closed")),
            "");
       return;
     }
