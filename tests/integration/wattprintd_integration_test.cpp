@@ -355,6 +355,7 @@ TEST_F(WattprintdIntegration, SocketActivation) {
   std::vector<std::string> args = {
       "wattprintd", "--group", "0", "--socket", unused.string(), "--sysfs-root", tree_.sysfs_root().string()};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
