@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "platform/credentials.hpp"
 #include "platform/text_file.hpp"
+#include "sources/daemon/daemon_counter_source.hpp"
 #include "sources/perf/perf_power_source.hpp"
 #include "sources/rapl/powercap_rapl.hpp"
 
@@ -299,6 +300,33 @@ std::string unusable_gpu_reason(const std::vector<SensorStatus>& statuses, std::
   return reason.empty() ? "no GPU found" : reason + ")";
 }
 
+// ---- wattprintd (src/sources/daemon): root-only RAPL counters read through the daemon ----
+/// When the RAPL zones exist but only root may read them (and nothing else was readable), the same counters
+/// through wattprintd at WATTPRINT_DAEMON_SOCKET (default /run/wattprintd.sock, `none`: never) when it
+/// answers; else the unreadable zones' remedies also name wattprintd and why it was not used.
+/// Returns true when the daemon replaced `rapl`.
+bool use_daemon_when_unreadable(std::unique_ptr<EnergyCounterSource>& rapl,
+                                std::vector<SensorStatus>& statuses) {
+  const auto unreadable = [](const SensorStatus& s) { return s.state == SensorStatus::State::Unreadable; };
+  if (!rapl->sensors().empty() || std::none_of(statuses.begin(), statuses.end(), unreadable)) return false;
+  std::string note = " (WATTPRINT_DAEMON_SOCKET=none)";
+  if (const auto socket = daemon_socket_from_environment()) {
+    auto daemon = std::make_unique<DaemonCounterSource>(*socket);
+    if (daemon->usable()) {
+      statuses = daemon->statuses();
+      rapl = std::move(daemon);
+      return true;
+    }
+    note = fmt::format(" ({})", daemon->failure());
+  }
+  for (SensorStatus& status : statuses) {
+    if (unreadable(status))
+      status.remedy += "; or ask for wattprintd, which serves the counters to one group" + note;
+  }
+  return false;
+}
+// ---- end wattprintd ----
+
 }  // namespace
 
 OpenedSources open_measurement_sources(const SourceSettings& settings) {
@@ -321,7 +349,9 @@ OpenedSources open_measurement_sources(const SourceSettings& settings) {
       break;
     }
   }
-  // ---- end of the perf power PMU fallback (the wattprintd fallback, 2 of 2, goes after this block).
+  // ---- end of the perf power PMU fallback.
+  // ---- CPU energy fallback 2 of 2: wattprintd, when neither powercap nor perf could be read.
+  if (use_daemon_when_unreadable(opened.counters.back(), opened.statuses)) opened.rapl_reason.clear();
   const std::size_t gpu_first = opened.statuses.size();
   for (auto& gpu_source : open_gpu_sources(settings.gpu)) {
     opened.statuses.insert(opened.statuses.end(), gpu_source->statuses().begin(),

@@ -15,6 +15,7 @@
 #include "cli/options.hpp"
 #include "methods/estimate.hpp"
 #include "platform/host_info.hpp"
+#include "sources/daemon/daemon_counter_source.hpp"
 #include "sources/gpu/gpu_sources.hpp"
 #include "sources/perf/cpu_energy_access.hpp"
 #include "sources/perf/perf_power_source.hpp"
@@ -53,14 +54,34 @@ void print_counter_rows(const EnergyCounterSource& source) {
   }
 }
 
+/// wattprintd (src/sources/daemon): whether its socket is there and serves this user the RAPL counters.
+AccessWay daemon_access() {
+  const auto socket = daemon_socket_from_environment();
+  if (!socket) return {"wattprintd", "off", "WATTPRINT_DAEMON_SOCKET=none", ""};
+  std::error_code ec;
+  if (!std::filesystem::exists(*socket, ec)) {
+    return {
+        "wattprintd", "absent", fmt::format("no socket at {}", socket->string()),
+        "an administrator installs wattprintd, which serves the counters to one group (docs/permissions.md)"};
+  }
+  const DaemonCounterSource daemon(*socket);
+  if (daemon.usable()) {
+    return {"wattprintd", "ok",
+            fmt::format("{}: usable ({} sensors; used when energy_uj is root-only)", socket->string(),
+                        daemon.sensors().size()),
+            ""};
+  }
+  if (daemon.statuses().empty()) return {"wattprintd", "error", socket->string() + ": serves no counter", ""};
+  const SensorStatus& status = daemon.statuses().front();
+  return {"wattprintd", state_name(status.state), status.reason, status.remedy};
+}
+
 /// "Reading CPU energy without root": each way, its state here, and the command that enables it.
 void print_access_section(const AccessProbeOptions& access, const EnergyCounterSource& powercap,
                           const PerfPowerSource& perf) {
-  std::vector<AccessWay> ways{powercap_access(powercap, access.proc_root),
-                              perf_access(perf, access.proc_root)};
-  // ---- wattprintd row (issue 8, daemon helper): the lead wires its AccessWay in here, between perf and
-  // rules.
-  ways.push_back(rules_access(access));
+  const std::vector<AccessWay> ways{powercap_access(powercap, access.proc_root),
+                                    perf_access(perf, access.proc_root), daemon_access(),
+                                    rules_access(access)};
   std::fputs("\nReading CPU energy without root\n", stdout);
   for (const AccessWay& way : ways) print_row(way.name, way.state, way.detail, way.remedy);
 }
@@ -83,6 +104,8 @@ int execute(const SensorsFlags& flags) {
   const AccessProbeOptions access{root, "/proc", "/etc/udev/rules.d", "/etc/tmpfiles.d"};
   const PerfPowerSource perf(PerfPowerOptions{root, access.proc_root}, system_perf_event_syscalls());
   print_counter_rows(perf);
+  const AccessWay daemon = daemon_access();
+  print_row(daemon.name, daemon.state, daemon.detail, daemon.remedy);
 
   const ProcFs procfs("/proc");
   const auto self = procfs.process_stat(::getpid());

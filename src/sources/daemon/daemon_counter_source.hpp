@@ -1,0 +1,58 @@
+// RAPL counters read through wattprintd (src/daemon) when the kernel lets only root read them: the sensor
+// list once (HELLO), the raw counters on every read (READ), over the daemon's Unix socket.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sources/sensor.hpp"
+
+namespace wattprint {
+
+/// The default socket of wattprintd.
+inline constexpr const char* kDefaultDaemonSocket = "/run/wattprintd.sock";
+
+/// WATTPRINT_DAEMON_SOCKET, else the default; nullopt when it is `none`.
+std::optional<std::filesystem::path> daemon_socket_from_environment();
+
+class DaemonCounterSource final : public EnergyCounterSource {
+ public:
+  /// Connects and asks for the sensor list, waiting at most `timeout` per answer. Never throws for the
+  /// daemon's failures: statuses() then holds one "wattprintd" entry saying why, and sensors() is empty.
+  explicit DaemonCounterSource(std::filesystem::path socket,
+                               std::chrono::milliseconds timeout = std::chrono::milliseconds(500));
+  DaemonCounterSource(const DaemonCounterSource&) = delete;
+  DaemonCounterSource& operator=(const DaemonCounterSource&) = delete;
+  ~DaemonCounterSource() override;
+
+  [[nodiscard]] const std::vector<SensorStatus>& statuses() const override { return statuses_; }
+  [[nodiscard]] const std::vector<SensorInfo>& sensors() const override { return sensors_; }
+  /// One READ. A lost or misbehaving daemon gives every sensor an error (ECONNRESET, ETIMEDOUT, EBADMSG)
+  /// from then on, so the run marks them degraded.
+  void read(std::vector<std::uint64_t>& raw, std::vector<int>& errors) noexcept override;
+
+  /// Whether the daemon answered with at least one sensor.
+  [[nodiscard]] bool usable() const { return !sensors_.empty(); }
+  /// Why not usable (the daemon's own refusal, e.g. "not in group wattprint", or the socket error).
+  [[nodiscard]] const std::string& failure() const { return failure_; }
+  [[nodiscard]] const std::filesystem::path& socket() const { return socket_; }
+
+ private:
+  /// Reads until a whole line ends the buffer; 0 or an errno value.
+  int receive_line(std::size_t& length) noexcept;
+  void fail_all(std::vector<int>& errors, int error) noexcept;
+
+  std::filesystem::path socket_;
+  int fd_ = -1;
+  int lost_error_ = 0;  ///< set once the connection is lost
+  std::vector<SensorStatus> statuses_;
+  std::vector<SensorInfo> sensors_;
+  std::string failure_;
+  std::vector<char> buffer_;
+};
+
+}  // namespace wattprint
