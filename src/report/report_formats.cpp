@@ -43,7 +43,10 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
   std::ostringstream content;
   content << in.rdbuf();
   if (in.bad()) throw std::runtime_error(fmt::format("cannot read {}: {}", name, std::strerror(errno)));
-  const std::string text = content.str();
+  return parse_json_text(content.str(), name);
+}
+
+nlohmann::json parse_json_text(std::string_view text, const std::string& name) {
   nlohmann::json report;
   try {
     report = nlohmann::json::parse(text);
@@ -90,6 +93,26 @@ nlohmann::json read_report_file(const std::filesystem::path& path) {
   nlohmann::json report = read_json_file(path);
   check_report(report, path.string());
   return report;
+}
+
+std::vector<nlohmann::json> reports_of(nlohmann::json parsed, const std::string& name) {
+  if (parsed.is_object() && parsed.value("kind", std::string()) == kExportKind) {
+    const int schema = parsed.value("schema_version", 0);
+    if (schema > kExportSchemaVersion) {
+      throw std::runtime_error(
+          fmt::format("{}: export format {} is newer than this wattprint reads ({}): upgrade wattprint", name,
+                      schema, kExportSchemaVersion));
+    }
+    if (!parsed.contains("runs") || !parsed["runs"].is_array()) {
+      throw std::runtime_error(fmt::format("{}: an export without its runs", name));
+    }
+    std::vector<nlohmann::json> runs = parsed["runs"].get<std::vector<nlohmann::json>>();
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      check_report(runs[i], fmt::format("{} (run {})", name, i + 1));
+    return runs;
+  }
+  check_report(parsed, name);
+  return {std::move(parsed)};
 }
 
 std::string render_report(const nlohmann::json& report, ReportFormat format) {
