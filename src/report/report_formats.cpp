@@ -62,6 +62,13 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& name) {
     throw std::runtime_error(
         fmt::format("{} is not JSON (line {}): {} (give the file `wattprint run --json FILE` wrote)", name,
                     line, reason));
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond double's range ("1e400"): valid JSON, but not something wattprint wrote.
+    std::string reason = e.what();
+    if (const auto bracket = reason.find("] "); bracket != std::string::npos)
+      reason = reason.substr(bracket + 2);
+    throw std::runtime_error(
+        fmt::format("{} cannot be read: {} (give the file `wattprint run --json FILE` wrote)", name, reason));
   }
   return report;
 }
