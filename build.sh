@@ -2,11 +2,13 @@
 # wattprint developer script: installs what the build needs (Debian 12), builds, and runs the demo or the tests.
 #   ./build.sh demo   install, build, and run `wattprint run` on the built-in demo workload
 #   ./build.sh test   install, build with ASan+UBSan (warnings fatal), run the whole test suite, then the
-#                     format and clang-tidy checks (what CI runs: .ci/run)
+#                     format and clang-tidy checks, then the libFuzzer targets for a short while (what CI
+#                     runs: .ci/run)
 #   ./build.sh build  install and build only
 # Environment: BUILD_DIR (default build), JOBS (default nproc), SKIP_INSTALL=1 to skip apt-get,
-#              SKIP_SANITIZERS=1 / SKIP_TIDY=1 to shorten a local test run, TIDY_ALL=1 to run clang-tidy on
-#              every source (by default those already found clean in the same state are skipped).
+#              SKIP_SANITIZERS=1 / SKIP_TIDY=1 / SKIP_FUZZ=1 to shorten a local test run, FUZZ_SECONDS
+#              (default 15) per fuzz target, TIDY_ALL=1 to run clang-tidy on every source (by default those
+#              already found clean in the same state are skipped).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -22,7 +24,9 @@ BUILD_PACKAGES="build-essential cmake ninja-build pkg-config git libcli11-dev nl
 # Prometheus server scrapes `wattprint exporter`; a real one-node Slurm cluster (slurm-wlm, munge: started by
 # tests/cluster/slurm_cluster.sh) runs `srun wattprint run`.
 TEST_PACKAGES="libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy util-linux procps
-  openipmi libopenipmi-dev ipmitool python3 openssl python3-torch chromium prometheus slurm-wlm munge"
+  openipmi libopenipmi-dev ipmitool python3 openssl python3-torch chromium prometheus slurm-wlm munge
+  clang libclang-rt-14-dev"
+# clang and libclang-rt-14-dev (libFuzzer, the sanitizer runtimes): the fuzz targets of fuzz/ (fuzz/README.md).
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
@@ -95,6 +99,17 @@ check_tidy() {  # $1 a directory for the compile database, rest: the test build'
   fi
 }
 
+run_fuzzers() {  # $1 a build directory for the clang fuzz build
+  local seconds=${FUZZ_SECONDS:-15}
+  say "fuzz (libFuzzer, $seconds s per target)"
+  # Only the fuzz targets and the parser sources they link are compiled (not wattprint_core): see
+  # fuzz/CMakeLists.txt. Debug, not optimised beyond the fuzzer's -O1: assertions stay on.
+  cmake -S . -B "$1" -G Ninja -DWATTPRINT_WERROR=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_C_COMPILER=clang -DWATTPRINT_FUZZ=ON -DWATTPRINT_BUILD_TESTS=OFF -DWATTPRINT_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$1" -j "$JOBS" --target fuzz_targets
+  FUZZ_JOBS=$JOBS fuzz/run_fuzzers.sh "$1" "$seconds"
+}
+
 case "${1:-}" in
   demo)
     install_packages $BUILD_PACKAGES
@@ -142,11 +157,12 @@ case "${1:-}" in
     fi
     check_format
     [ "${SKIP_TIDY:-0}" = 1 ] || check_tidy "$test_dir-tidy" "${test_args[@]}"
+    [ "${SKIP_FUZZ:-0}" = 1 ] || run_fuzzers "$BUILD_DIR-fuzz"
     say "all checks passed"
     echo "tests: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
     ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -34,10 +34,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-/// The kind of file `wattprint export --format json` writes; `wattprint import` reads it and single reports.
-constexpr const char* kExportKind = "wattprint-runs";
-constexpr int kExportSchemaVersion = 1;
-
 struct StoreChoice {
   std::optional<std::string> store;
   std::optional<std::string> config_file;
@@ -353,26 +349,7 @@ int execute_show(const ShowFlags& flags) {
 }
 
 /// The reports in a file: an export file's runs, or the file itself when it is one report.
-std::vector<json> reports_in(const std::string& file) {
-  json parsed = read_json_file(file);
-  if (parsed.is_object() && parsed.value("kind", std::string()) == kExportKind) {
-    const int schema = parsed.value("schema_version", 0);
-    if (schema > kExportSchemaVersion) {
-      throw std::runtime_error(
-          fmt::format("{}: export format {} is newer than this wattprint reads ({}): upgrade wattprint", file,
-                      schema, kExportSchemaVersion));
-    }
-    if (!parsed.contains("runs") || !parsed["runs"].is_array()) {
-      throw std::runtime_error(fmt::format("{}: an export without its runs", file));
-    }
-    std::vector<json> runs = parsed["runs"].get<std::vector<json>>();
-    for (std::size_t i = 0; i < runs.size(); ++i)
-      check_report(runs[i], fmt::format("{} (run {})", file, i + 1));
-    return runs;
-  }
-  check_report(parsed, file);
-  return {std::move(parsed)};
-}
+std::vector<json> reports_in(const std::string& file) { return reports_of(read_json_file(file), file); }
 
 // ---- wattprint compare ----
 

@@ -5,8 +5,13 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <iterator>
+#include <sstream>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -157,6 +162,16 @@ void apply(const fs::path& file, const toml::table& table, ConfigValues& out) {
 
 }  // namespace
 
+void parse_config_text(std::string_view text, const fs::path& source, ConfigValues& values) {
+  toml::table table;
+  try {
+    table = toml::parse(text, source.string());
+  } catch (const toml::parse_error& e) {
+    fail(source, e.source(), std::string(e.description()));
+  }
+  apply(source, table, values);
+}
+
 ConfigValues load_config(const std::vector<fs::path>& files, const std::optional<fs::path>& required) {
   ConfigValues values;
   std::vector<fs::path> all = files;
@@ -169,13 +184,14 @@ ConfigValues load_config(const std::vector<fs::path>& files, const std::optional
       }
       continue;
     }
-    toml::table table;
-    try {
-      table = toml::parse_file(file.string());
-    } catch (const toml::parse_error& e) {
-      fail(file, e.source(), std::string(e.description()));
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream content;
+    if (in) content << in.rdbuf();
+    if (!in || in.bad()) {
+      throw ConfigError(fmt::format("{}: cannot read the configuration file: {} (check its permissions)",
+                                    file.string(), std::strerror(errno)));
     }
-    apply(file, table, values);
+    parse_config_text(content.str(), file, values);
     values.files_read.push_back(file.string());
   }
   return values;

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace wattprint {
@@ -43,6 +44,10 @@ struct ConfigValues {
   std::vector<std::string> files_read;
   std::map<std::string, std::string> origin;  ///< key → file that set it
 };
+
+/// Parses the TOML text of one configuration file (`source` names it in errors) into `values`, over what
+/// earlier files set. Throws ConfigError as load_config does. load_config reads each file and calls this.
+void parse_config_text(std::string_view text, const std::filesystem::path& source, ConfigValues& values);
 
 /// /etc/wattprint/config.toml, then $XDG_CONFIG_HOME/wattprint/config.toml (or ~/.config/…).
 std::vector<std::filesystem::path> default_config_files();

@@ -43,7 +43,10 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
   std::ostringstream content;
   content << in.rdbuf();
   if (in.bad()) throw std::runtime_error(fmt::format("cannot read {}: {}", name, std::strerror(errno)));
-  const std::string text = content.str();
+  return parse_json_text(content.str(), name);
+}
+
+nlohmann::json parse_json_text(std::string_view text, const std::string& name) {
   nlohmann::json report;
   try {
     report = nlohmann::json::parse(text);
@@ -59,6 +62,13 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
     throw std::runtime_error(
         fmt::format("{} is not JSON (line {}): {} (give the file `wattprint run --json FILE` wrote)", name,
                     line, reason));
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond double's range ("1e400"): valid JSON, but not something wattprint wrote.
+    std::string reason = e.what();
+    if (const auto bracket = reason.find("] "); bracket != std::string::npos)
+      reason = reason.substr(bracket + 2);
+    throw std::runtime_error(
+        fmt::format("{} cannot be read: {} (give the file `wattprint run --json FILE` wrote)", name, reason));
   }
   return report;
 }
@@ -90,6 +100,26 @@ nlohmann::json read_report_file(const std::filesystem::path& path) {
   nlohmann::json report = read_json_file(path);
   check_report(report, path.string());
   return report;
+}
+
+std::vector<nlohmann::json> reports_of(nlohmann::json parsed, const std::string& name) {
+  if (parsed.is_object() && parsed.value("kind", std::string()) == kExportKind) {
+    const int schema = parsed.value("schema_version", 0);
+    if (schema > kExportSchemaVersion) {
+      throw std::runtime_error(
+          fmt::format("{}: export format {} is newer than this wattprint reads ({}): upgrade wattprint", name,
+                      schema, kExportSchemaVersion));
+    }
+    if (!parsed.contains("runs") || !parsed["runs"].is_array()) {
+      throw std::runtime_error(fmt::format("{}: an export without its runs", name));
+    }
+    std::vector<nlohmann::json> runs = parsed["runs"].get<std::vector<nlohmann::json>>();
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      check_report(runs[i], fmt::format("{} (run {})", name, i + 1));
+    return runs;
+  }
+  check_report(parsed, name);
+  return {std::move(parsed)};
 }
 
 std::string render_report(const nlohmann::json& report, ReportFormat format) {

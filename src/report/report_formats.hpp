@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace wattprint {
 
@@ -24,6 +25,15 @@ nlohmann::json read_report_file(const std::filesystem::path& path);
 /// (`name` is what the messages call it).
 nlohmann::json read_json_file(const std::filesystem::path& path);
 void check_report(const nlohmann::json& report, const std::string& name);
+/// read_json_file's parsing of text already read (`name` is what the messages call it).
+nlohmann::json parse_json_text(std::string_view text, const std::string& name);
+
+/// The kind of file `wattprint export --format json` writes; `wattprint import` reads it and single reports.
+inline constexpr const char* kExportKind = "wattprint-runs";
+inline constexpr int kExportSchemaVersion = 1;
+/// The reports in a parsed file (`wattprint import`, `compare FILE`): an export's runs, or the file itself
+/// when it is one report; each checked with check_report. Throws std::runtime_error naming `name`.
+std::vector<nlohmann::json> reports_of(nlohmann::json parsed, const std::string& name);
 
 /// Markdown / LaTeX: a compute appendix for a paper (a short paragraph and a table: hardware, duration,
 /// energy and CO2 per method with measured/modelled, per-phase means when there are phases, assumptions,

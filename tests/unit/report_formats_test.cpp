@@ -242,6 +242,14 @@ TEST(ReadReportTest, ErrorsNameTheFileAndTheRemedy) {
   const std::string not_json = read_error(broken);
   EXPECT_EQ(not_json.rfind(broken.string() + " is not JSON (line 4): ", 0), 0U) << not_json;
 
+  // Found by the report_json fuzz target: a number beyond double's range escaped as nlohmann's out_of_range,
+  // which `wattprint import` does not catch (one such file stopped the whole import).
+  const std::filesystem::path overflow = dir.path() / "overflow.json";
+  std::ofstream(overflow) << R"({"schema_version": 2, "kind": "run", "duration_s": 1e400})";
+  EXPECT_EQ(read_error(overflow), overflow.string() +
+                                      " cannot be read: number overflow parsing '1e400' (give the file "
+                                      "`wattprint run --json FILE` wrote)");
+
   const std::filesystem::path other = dir.path() / "other.json";
   std::ofstream(other) << R"({"name": "something else"})";
   EXPECT_EQ(read_error(other), other.string() +
