@@ -402,6 +402,8 @@ int execute(RunFlags& flags) {
   report.duration_s = m.duration_s;
   report.cpu_time_s = m.tree_cpu_s;
   report.peak_rss_bytes = m.peak_tree_rss_bytes;
+  report.suspended = m.suspended;
+  for (const SuspendSpan& span : m.suspended) warn(report, suspend_warning(span));
   if (report.job && m.group) {
     if (m.group->intervals == 0) {
       report.job->attribution =

@@ -50,6 +50,22 @@ void CounterTrack::close_span(double at_s) {
   span_open_ = false;
 }
 
+void CounterTrack::start_from(double at_s, std::uint64_t raw) {
+  have_previous_ = true;
+  previous_raw_ = raw;
+  previous_at_s_ = at_s;
+  close_span(at_s);
+}
+
+void CounterTrack::resynchronise(double at_s, std::uint64_t raw, int error) {
+  if (error != 0) {
+    (void)update(at_s, raw, error);  // opens or extends a degraded span; adds nothing
+    have_previous_ = false;          // the next good reading starts afresh
+    return;
+  }
+  start_from(at_s, raw);
+}
+
 Joules CounterTrack::update(double at_s, std::uint64_t raw, int error) {
   if (error != 0) {
     const std::string text = error == EBADMSG ? "value is not a number" : std::strerror(error);
@@ -63,10 +79,7 @@ Joules CounterTrack::update(double at_s, std::uint64_t raw, int error) {
     return {};
   }
   if (!have_previous_) {
-    have_previous_ = true;
-    previous_raw_ = raw;
-    previous_at_s_ = at_s;
-    close_span(at_s);
+    start_from(at_s, raw);
     return {};
   }
   const bool recovering = span_open_;

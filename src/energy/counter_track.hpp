@@ -39,6 +39,11 @@ class CounterTrack {
   /// Returns the energy added since the previous good reading. Never throws on the hot path except
   /// when a degraded span must be recorded (rare, allocation of the error text).
   Joules update(double at_s, std::uint64_t raw, int error);
+  /// Takes a reading as the new starting point without adding the difference from the previous one: the
+  /// first reading after the machine resumed from suspend (what the counter gained while it slept is not the
+  /// command's energy, and a counter that restarted in suspend is no wrap). A read error is handled as by
+  /// update(), and the next good reading becomes the starting point.
+  void resynchronise(double at_s, std::uint64_t raw, int error);
 
   [[nodiscard]] Joules total() const { return total_; }
   [[nodiscard]] const std::vector<DegradedSpan>& degraded_spans() const { return spans_; }
@@ -49,6 +54,7 @@ class CounterTrack {
  private:
   void mark_degraded(double start_s, double end_s, const std::string& error);
   void close_span(double at_s);
+  void start_from(double at_s, std::uint64_t raw);
 
   double joules_per_unit_;
   std::uint64_t counter_max_;

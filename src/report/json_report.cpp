@@ -304,6 +304,11 @@ json to_json(const RunReport& r) {
     j["idle_baseline"] = nullptr;
   }
   j["warnings"] = r.warnings;
+  json suspended = json::array();
+  for (const SuspendSpan& span : r.suspended) {
+    suspended.push_back({{"at_s", span.at_s}, {"duration_s", span.duration_s}});
+  }
+  j["suspended"] = suspended;
   j["sampling"] = {{"interval_s", r.interval_s}, {"counter_period_s", r.counter_period_s}};
   if (r.monitor) {
     j["monitor"] = {{"cpu_s", r.monitor->cpu_s}, {"peak_rss_bytes", r.monitor->peak_rss_bytes}};

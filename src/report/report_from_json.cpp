@@ -157,6 +157,17 @@ std::vector<DegradedSpan> degraded_spans(const json& object, const std::string& 
   return spans;
 }
 
+std::vector<SuspendSpan> suspend_spans(const json& report) {
+  const json& array = array_or_empty(report, "suspended", "");
+  std::vector<SuspendSpan> spans;
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const json& span = object_element(array, i, "suspended");
+    const std::string at = element("suspended", i);
+    spans.push_back({number_or(span, "at_s", at, 0.0), number_or(span, "duration_s", at, 0.0)});
+  }
+  return spans;
+}
+
 /// The keys of a JSON object in `canonical` order first (those present), then the others in the object's
 /// own (alphabetical) order.
 std::vector<std::string> ordered_keys(const json& object, const std::vector<std::string>& canonical) {
@@ -606,6 +617,7 @@ RunReport run_report_from_json(const json& j) {
   read_server(j, r);
   read_idle_baseline(j, r);
   r.warnings = strings(j, "warnings", "");
+  r.suspended = suspend_spans(j);
   if (const json* sampling = opt_object(j, "sampling", "")) {
     r.interval_s = number_or(*sampling, "interval_s", "sampling", 0.0);
     r.counter_period_s = number_or(*sampling, "counter_period_s", "sampling", 0.0);

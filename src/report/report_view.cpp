@@ -199,6 +199,15 @@ void add_assumptions(View& view, const json& report) {
   if (view.kind != "estimate") a.emplace_back("Sensors used", sensors.empty() ? "none" : join_names(sensors));
   if (!view.measured_methods.empty()) a.emplace_back("Measured", join_names(view.measured_methods));
   if (!view.modelled_methods.empty()) a.emplace_back("Modelled", join_names(view.modelled_methods));
+  const json& suspended = member(report, "suspended");
+  if (suspended.is_array() && !suspended.empty()) {
+    std::vector<std::string> spans;
+    for (const json& span : suspended) {
+      spans.push_back(fmt::format("{:.1f} s at t={:.1f} s", number(span, "duration_s").value_or(0.0),
+                                  number(span, "at_s").value_or(0.0)));
+    }
+    a.emplace_back("Machine suspended", join_names(spans) + " (not counted as running; energy not billed)");
+  }
   const json& sampling = member(report, "sampling");
   if (const auto interval = number(sampling, "interval_s")) {
     a.emplace_back("Sampling", fmt::format("every {} s", format_number(*interval)));

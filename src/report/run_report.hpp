@@ -93,6 +93,7 @@ struct RunReport {
   std::optional<ServerEnergy> server;         ///< the whole server's readings, when a source was used
   std::optional<IdleBaseline> idle_baseline;  ///< the baseline server-minus-idle used
   std::vector<std::string> warnings;          ///< said on stderr and kept in the report
+  std::vector<SuspendSpan> suspended;         ///< the machine's suspends during the run (not running time)
   double interval_s = 0.0;
   double counter_period_s = 0.0;
   std::optional<MonitorCost> monitor;

@@ -26,6 +26,13 @@ std::string format_kwh(double kwh) {
   return fmt::format("{:.2e}", kwh);
 }
 
+std::string suspend_warning(const SuspendSpan& span) {
+  return fmt::format(
+      "the machine was suspended for {:.1f} s at t={:.1f} s; that time is not counted as running and its "
+      "energy is not billed",
+      span.duration_s, span.at_s);
+}
+
 namespace {
 
 std::string format_grams(double grams) {
@@ -287,6 +294,12 @@ std::string render_summary(const RunReport& r) {
   };
   for (const SensorEnergy& e : r.sensor_energies) degraded(e.info.name, e.degraded);
   if (r.server) degraded("server (" + r.server->family + ")", r.server->degraded);
+  if (!r.suspended.empty()) {
+    line("");
+    line("  machine suspended (not running time; its energy is not billed):");
+    for (const SuspendSpan& span : r.suspended)
+      line(fmt::format("    at {:.2f} s for {:.1f} s", span.at_s, span.duration_s));
+  }
   return out;
 }
 

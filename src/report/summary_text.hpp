@@ -20,6 +20,9 @@ std::string job_description(const BatchJob& job, const std::string& hostname);
 /// "1h 02m 03s", "4.2 s"
 std::string format_duration(double seconds);
 
+/// The warning about one suspend of the machine during a run (said on stderr and kept in the report).
+std::string suspend_warning(const SuspendSpan& span);
+
 /// kWh with enough digits to be read for short runs ("0.3279", "0.000123", "1.2e-08").
 std::string format_kwh(double kwh);
 

@@ -150,19 +150,49 @@ RunSampler::~RunSampler() {
   }
 }
 
+bool RunSampler::resume_check(double at_s, double asleep_before_s) {
+  const double asleep_after_s = clock_.suspended_total().count();
+  const double slept_s = asleep_after_s - last_asleep_s_;
+  const bool slept = slept_s > kSuspendThresholdS;
+  // A suspend during the reading itself may fall between two counters' reads: the next reading starts
+  // afresh too.
+  const bool resync = slept || resync_next_;
+  resync_next_ = asleep_after_s - asleep_before_s > kSuspendThresholdS;
+  if (slept) {
+    if (result_.suspended.size() < kMaxSuspendSpans) {
+      result_.suspended.push_back({last_read_s_, slept_s});
+    } else {
+      result_.suspended.back().duration_s += slept_s;
+    }
+  }
+  last_asleep_s_ = asleep_after_s;
+  last_read_s_ = at_s;
+  return resync;
+}
+
 void RunSampler::read_counters(double at_s) {
+  const double asleep_before_s = clock_.suspended_total().count();
   for (std::size_t s = 0; s < sources_.size(); ++s) sources_[s]->read(raw_[s], errors_[s]);
+  // Across a suspend every counter starts again from this reading: what they gained while the machine slept
+  // is not the command's energy (running time, CLOCK_MONOTONIC, did not advance meanwhile).
+  const bool resync = resume_check(at_s, asleep_before_s);
   std::size_t source_index = 0;
   for (Channel& channel : channels_) {
     while (sources_[source_index].get() != channel.source) ++source_index;
-    const Joules added =
-        channel.track.update(at_s, raw_[source_index][channel.index], errors_[source_index][channel.index]);
+    const std::uint64_t raw = raw_[source_index][channel.index];
+    const int error = errors_[source_index][channel.index];
+    Joules added{};
+    if (resync) {
+      channel.track.resynchronise(at_s, raw, error);
+    } else {
+      added = channel.track.update(at_s, raw, error);
+    }
     if (channel.component == Component::CpuPackage) pending_package_ += added;
     if (channel.component == Component::Dram) pending_dram_ += added;
     if (channel.component == Component::Gpu) {
       GpuTrack& gpu = gpus_[channel.gpu];
       gpu.pending += added;
-      if (at_s > gpu.last_read_s)
+      if (at_s > gpu.last_read_s && !resync)
         gpu.five_second.observe(at_s, Watts{added.value / (at_s - gpu.last_read_s)});
       gpu.last_read_s = at_s;
     }
@@ -353,6 +383,7 @@ void RunSampler::emit_row(double at_s, double cpu_share, double tree_cpu_delta_s
 
 void RunSampler::start() {
   start_ = clock_.steady_now();
+  last_asleep_s_ = clock_.suspended_total().count();
   read_counters(0.0);
   attribute(0.0);
   result_.intervals = 0;

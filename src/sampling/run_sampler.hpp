@@ -61,6 +61,13 @@ class FiveSecondPowerSampling {
   double sampled_j_ = 0.0;
 };
 
+/// A suspend of the machine during a run: it slept for `duration_s` seconds after `at_s` seconds of running
+/// time (the last counter reading before it). Neither the sleep's time nor its energy belongs to the run.
+struct SuspendSpan {
+  double at_s = 0.0;
+  double duration_s = 0.0;
+};
+
 /// The run's cumulative totals at one moment (seconds since the start): a phase's measurements are the
 /// difference of the checkpoints at its two ends.
 struct RunCheckpoint {
@@ -141,6 +148,9 @@ struct RunMeasurement {
   RunCheckpoint final_checkpoint;         ///< the whole run (at_s = duration_s)
   PhaseMarkCounts marks;
   std::optional<GroupAttribution> group;  ///< set when a group was attached (attach_group)
+  /// Suspends of the machine, in time order (at most RunSampler::kMaxSuspendSpans; later ones are added to
+  /// the last). duration_s above is running time only: it excludes them.
+  std::vector<SuspendSpan> suspended;
 };
 
 /// The measurement of the span between two checkpoints of `run`, for the methods: energies, CPU time and
@@ -170,6 +180,11 @@ class RunSampler {
   /// in which the group cannot be read uses the tree. Call before start().
   void attach_group(GroupUsageSource& group) { group_ = &group; }
 
+  /// A growth of Clock::suspended_total() between two readings above this is a suspend of the machine;
+  /// smaller ones are the jitter of reading two clocks.
+  static constexpr double kSuspendThresholdS = 0.5;
+  static constexpr std::size_t kMaxSuspendSpans = 100;
+
   void start();
   RunMeasurement finish();
   [[nodiscard]] Seconds counter_period() const { return counter_period_; }
@@ -195,6 +210,7 @@ class RunSampler {
   };
   void loop();
   void read_counters(double at_s);
+  bool resume_check(double at_s, double asleep_before_s);
   void attribute(double at_s);
   RunCheckpoint checkpoint(double at_s) const;
   void take_marks(double now_s);
@@ -240,6 +256,9 @@ class RunSampler {
   std::vector<double> last_series_energy_j_;
   double last_row_s_ = 0.0;
   bool sinks_started_ = false;
+  double last_asleep_s_ = 0.0;  ///< Clock::suspended_total() after the last counter reading
+  double last_read_s_ = 0.0;    ///< running time of the last counter reading
+  bool resync_next_ = false;    ///< the machine slept during the last reading: resynchronise again
 
   std::thread thread_;
   std::mutex mutex_;

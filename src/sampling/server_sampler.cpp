@@ -39,6 +39,8 @@ void ServerSampler::take_reading() {
     read.error = fmt::format("implausible reading {:g} W (ignored)", read.reading->power.value);
     read.reading.reset();
   }
+  // Running time (CLOCK_MONOTONIC): a suspend of the machine between two readings adds no time to the
+  // integral, so its power is not billed (tests/unit/suspend_test.cpp).
   const double at_s = since_origin(clock_.steady_now());
   const std::lock_guard lock(mutex_);
   const double clamped = end_s_ ? std::min(at_s, *end_s_) : at_s;

@@ -148,6 +148,14 @@ TEST_F(Bmc, ASlowServiceIsMarkedAndDoesNotHoldTheRunBack) {
   ASSERT_GE(j.at("server").at("degraded_spans").size(), 1U) << j.at("server").dump(2);
   EXPECT_NE(j.at("server").at("degraded_spans")[0].at("error").get<std::string>().find("time"),
             std::string::npos);
+  // The span starts at the last good reading before the delays (run time 0.5 s plus the command's start-up
+  // and the poll for its file, ≤ 0.3 s; a period and a reading earlier at most) and lasts at least the
+  // timeout of the first reading that failed.
+  const json& span = j.at("server").at("degraded_spans")[0];
+  EXPECT_GE(span.at("start_s").get<double>(), 0.5 - 0.2 - 0.1) << span.dump();
+  EXPECT_LE(span.at("start_s").get<double>(), 0.5 + 0.3) << span.dump();
+  EXPECT_GE(span.at("end_s").get<double>(), span.at("start_s").get<double>() + 0.5) << span.dump();
+  EXPECT_LE(span.at("end_s").get<double>(), j.at("duration_s").get<double>() + 1e-9) << span.dump();
   // The gap is bridged: 344 W over the whole run.
   EXPECT_NEAR(j.at("server").at("energy_j").get<double>(), 344.0 * j.at("duration_s").get<double>(), 1e-6);
   EXPECT_NE(r.err.find("degraded"), std::string::npos);
@@ -285,7 +293,16 @@ TEST_F(Ipmi, ABmcThatStopsAnsweringIsMarkedAndTheRunGoesOn) {
   EXPECT_LT(r.wall_s, 3.0 + 2.5) << r.err;
   const json j = read_json(report());
   EXPECT_GE(j.at("server").at("failed_readings").get<int>(), 1) << j.at("server").dump(2);
-  ASSERT_GE(j.at("server").at("degraded_spans").size(), 1U);
+  // One span, from the last good reading before the pause to the first good one after the resume. In run
+  // time the pause began at 0.5 s plus the command's start-up and the poll for its file (≤ 0.3 s), and
+  // lasted 1.2 s; the span may start a period and a reading earlier, and end up to a timeout, a period and
+  // that start-up later.
+  ASSERT_EQ(j.at("server").at("degraded_spans").size(), 1U) << j.at("server").dump(2);
+  const json& span = j.at("server").at("degraded_spans")[0];
+  EXPECT_GE(span.at("start_s").get<double>(), 0.5 - 0.2 - 0.1) << span.dump();
+  EXPECT_LE(span.at("start_s").get<double>(), 0.5 + 0.3) << span.dump();
+  EXPECT_GE(span.at("end_s").get<double>(), 0.5 + 1.2) << span.dump();
+  EXPECT_LE(span.at("end_s").get<double>(), 0.5 + 1.2 + 0.3 + 0.5 + 0.2 + 0.1) << span.dump();
   // Readings came back after the pause, and the gap is bridged at the same 200 W.
   EXPECT_NEAR(j.at("server").at("energy_j").get<double>(), 200.0 * j.at("duration_s").get<double>(), 1e-6);
   EXPECT_TRUE(j.at("methods").at("server").at("available").get<bool>());

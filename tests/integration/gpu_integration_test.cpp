@@ -141,6 +141,42 @@ TEST_F(GpuRun, TwoCommandsSharingOneGpuSplitItByUtilisation) {
   EXPECT_DOUBLE_EQ(at(r, "/methods/gpu/it_energy_j"), gpu);  // the gpu method counts the whole device
 }
 
+TEST_F(GpuRun, AGpuLostMidRunIsDegradedFromThenOnAndItsLostTimeIsNotBilled) {
+  // GPU 0 falls off the bus 0.7 s after nvmlInit (a little before the run's t = 0): every NVML call on it
+  // returns GPU_IS_LOST from then on, to the end of the 1.5-s command.
+  constexpr double kLostAtS = 0.7;
+  constexpr double kIntervalS = 0.2;
+  constexpr double kStartupS = 0.3;  // nvmlInit to the run's t = 0, at most
+  write_text_file(home_.path() / "trace",
+                  "gpu 0 name=\"Tesla T4\" uuid=GPU-00000000-aaaa-bbbb-cccc-000000000000 limit_w=70\n"
+                  "power 0 at=0 watts=60\n"
+                  "utilisation 0 percent=80\n"
+                  "process 0 comm=wp-gpu-job sm=90\n"
+                  "lost 0 at=0.7\n");
+  const json r = run({});
+  const double duration = at(r, "/duration_s");
+  ASSERT_GT(duration, 1.4);
+  // The energy up to the last reading before the loss (at most one interval before it), nothing after.
+  const double gpu = at(r, "/gpus/0/energy_j");
+  EXPECT_LE(gpu, kGpu0Watts * (kLostAtS + kEndpointS)) << r.at("gpus").dump(2);
+  EXPECT_GE(gpu, kGpu0Watts * (kLostAtS - kIntervalS - kStartupS - kEndpointS)) << r.at("gpus").dump(2);
+  EXPECT_DOUBLE_EQ(at(r, "/measured/gpu_j"), gpu);
+  EXPECT_DOUBLE_EQ(at(r, "/methods/gpu/it_energy_j"), gpu);
+  // The sensor is degraded from the last good reading before the loss to the end of the run.
+  const json* sensor = nullptr;
+  for (const json& s : r.at("sensors")) {
+    if (s.value("name", "") == "nvml.gpu-0") sensor = &s;
+  }
+  ASSERT_NE(sensor, nullptr) << r.at("sensors").dump(2);
+  EXPECT_EQ(sensor->value("status", ""), "degraded") << sensor->dump(2);
+  ASSERT_EQ(sensor->at("degraded_spans").size(), 1U) << sensor->dump(2);
+  const json& span = sensor->at("degraded_spans")[0];
+  EXPECT_LE(at(span, "/start_s"), kLostAtS + kEndpointS) << span.dump();
+  EXPECT_GE(at(span, "/start_s"), kLostAtS - kIntervalS - kStartupS - kEndpointS) << span.dump();
+  EXPECT_NEAR(at(span, "/end_s"), duration, kEndpointS) << span.dump();
+  EXPECT_EQ(span.value("error", ""), "No such device") << span.dump();
+}
+
 TEST_F(GpuRun, NoNvmlMeansAGpuMethodUnavailableWithTheReason) {
   SpawnOptions o;
   o.args = {"run",

@@ -440,6 +440,31 @@ constexpr double kFaultIntervalS = 0.2;
 constexpr auto kFaultAfter = 600ms;
 constexpr auto kFaultLength = 500ms;
 
+// The fault's times are counted from the fault's injection, just before the spawn: the run's t = 0 comes
+// later by the binary's start-up, at most this.
+constexpr double kStartupS = 0.3;
+
+// `sensor` has one span that brackets the fault [from_s, to_s] (times since the injection): it starts at the
+// last good read before the fault (at most one interval earlier) and ends at the first good read after it
+// (at most one interval later). Its length does not depend on the start-up delay, so it is checked tightly.
+void expect_span_brackets_fault(const json& sensor, double from_s, double to_s) {
+  const double slack = kFaultIntervalS + kTickS + kReadSkewS;
+  std::size_t bracketing = 0;
+  for (const json& span : sensor["degraded_spans"]) {
+    const double start = number(span, "/start_s");
+    const double end = number(span, "/end_s");
+    if (end < from_s - kStartupS - slack || start > to_s + slack) continue;  // another span
+    ++bracketing;
+    EXPECT_GE(start, from_s - kStartupS - slack) << span.dump();
+    EXPECT_LE(start, from_s + kTickS + kReadSkewS) << span.dump();
+    EXPECT_GE(end, to_s - kStartupS - kTickS - kReadSkewS) << span.dump();
+    EXPECT_LE(end, to_s + slack) << span.dump();
+    EXPECT_GE(end - start, (to_s - from_s) - 2 * (kTickS + kReadSkewS)) << span.dump();
+    EXPECT_LE(end - start, (to_s - from_s) + 2 * slack) << span.dump();
+  }
+  EXPECT_EQ(bracketing, 1U) << sensor.dump(2);
+}
+
 void expect_degraded_span_over_fault(const json& report, const std::string& sensor, double duration) {
   const json* s = find_sensor(report, sensor);
   ASSERT_NE(s, nullptr) << sensor << " not in sensors: " << sensor_names(report);
@@ -464,6 +489,7 @@ void expect_degraded_span_over_fault(const json& report, const std::string& sens
   }
   EXPECT_TRUE(overlaps) << "no span over the fault [" << fault_from << ", " << fault_to
                         << "] s: " << s->dump(2);
+  expect_span_brackets_fault(*s, fault_from, fault_to);
 }
 
 TEST_F(RunIntegration, VanishingCounterIsDegradedNotFatal) {
@@ -514,6 +540,19 @@ TEST_F(RunIntegration, BackwardJumpIsNotTurnedIntoEnergy) {
   // At most the interval holding the jump is lost.
   EXPECT_LE(cpu, kPowerW * duration + energy_tolerance_j(kPowerW));
   EXPECT_GE(cpu, kPowerW * (duration - 2 * kFaultIntervalS) - energy_tolerance_j(kPowerW));
+  // The dropped interval is marked: one span, one read period long, around the jump (0.7 s after the
+  // injection), saying why.
+  const json* s = find_sensor(report, "rapl.package-0");
+  ASSERT_NE(s, nullptr) << sensor_names(report);
+  EXPECT_EQ(s->value("status", ""), "degraded") << s->dump(2);
+  ASSERT_EQ(s->at("degraded_spans").size(), 1U) << s->dump(2);
+  const json& span = s->at("degraded_spans")[0];
+  const double start = number(span, "/start_s");
+  const double end = number(span, "/end_s");
+  EXPECT_LE(end - start, kFaultIntervalS + kReadSkewS) << span.dump();
+  EXPECT_LE(start, 0.7 + kTickS + kReadSkewS) << span.dump();
+  EXPECT_GE(end, 0.7 - kStartupS - kTickS - kReadSkewS) << span.dump();
+  EXPECT_NE(span.value("error", "").find("backwards"), std::string::npos) << span.dump();
 }
 
 // --- 8. energy_uj readable by root only (Linux ≥ 5.10), binary run as nobody.

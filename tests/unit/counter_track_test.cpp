@@ -93,6 +93,37 @@ TEST(CounterTrack, GarbageIsReportedAsNotANumber) {
   EXPECT_EQ(track.degraded_spans()[0].error, "value is not a number");
 }
 
+TEST(CounterTrack, ResynchroniseAfterSuspendAddsNothingAndKeepsCounting) {
+  // 100 W plausible ≤ 400 W. Before the suspend 10 J/s; the machine slept between t = 1 s and t = 1.1 s of
+  // running time and the counter gained 35 J meanwhile (350 W over 0.1 s: plausible, update() would add it).
+  CounterTrack track(zone(262143328850ULL, 100.0));
+  track.update(0.0, 1'000'000'000ULL, 0);
+  EXPECT_NEAR(track.update(1.0, 1'010'000'000ULL, 0).value, 10.0, 1e-9);
+  track.resynchronise(1.1, 1'046'000'000ULL, 0);
+  EXPECT_NEAR(track.total().value, 10.0, 1e-9);
+  EXPECT_NEAR(track.update(2.1, 1'056'000'000ULL, 0).value, 10.0, 1e-9);
+  EXPECT_NEAR(track.total().value, 20.0, 1e-9);
+  EXPECT_TRUE(track.degraded_spans().empty());
+  // A counter that restarted during the suspend (lower value) is a new start, not a wrap nor a reset.
+  track.resynchronise(3.0, 5'000'000ULL, 0);
+  EXPECT_NEAR(track.update(4.0, 15'000'000ULL, 0).value, 10.0, 1e-9);
+  EXPECT_NEAR(track.total().value, 30.0, 1e-9);
+  EXPECT_TRUE(track.degraded_spans().empty());
+}
+
+TEST(CounterTrack, ResynchroniseOnAReadErrorStartsAtTheNextGoodReading) {
+  CounterTrack track(zone(262143328850ULL, 100.0));
+  track.update(0.0, 1'000'000, 0);
+  track.resynchronise(1.0, 0, EIO);
+  ASSERT_EQ(track.degraded_spans().size(), 1U);
+  // The next good reading is the new start: what the counter gained over the suspend is not added.
+  EXPECT_DOUBLE_EQ(track.update(1.5, 41'000'000, 0).value, 0.0);
+  EXPECT_NEAR(track.update(2.5, 51'000'000, 0).value, 10.0, 1e-9);
+  EXPECT_NEAR(track.total().value, 10.0, 1e-9);
+  ASSERT_EQ(track.degraded_spans().size(), 1U);
+  EXPECT_DOUBLE_EQ(track.degraded_spans()[0].end_s, 1.5);
+}
+
 TEST(CounterTrack, SafePeriodComesFromRangeAndMaxPower) {
   EXPECT_NEAR(CounterTrack(zone(262143328850ULL, 125.0)).safe_read_period_s(), 262143.32885 / 1000.0, 1e-6);
   // No max power from the kernel: assume at most 1 kW per zone.

@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
+#include "energy/counter_track.hpp"
 #include "test_dir.hpp"
 
 namespace wattprint {
@@ -107,6 +110,45 @@ TEST(PowercapRapl, RereadsTheSameFileInPlace) {
   source.read(raw, errors);
   EXPECT_EQ(errors[0], 0);
   EXPECT_EQ(raw[0], 42U);
+}
+
+TEST(PowercapRapl, AReadErrorIsAnErrnoNeverAValueAndMakesTheTrackDegraded) {
+  // A regular file cannot fail a read with EIO or ENODEV; a directory put in its place fails pread with
+  // EISDIR, which takes the same path: the errno is handed on as is, and the track opens a degraded span with
+  // it and adds nothing until the counter reads again.
+  testing::TestDir dir;
+  const fs::path file = dir.path() / "class/powercap/intel-rapl:0/energy_uj";
+  zone(dir.path(), "intel-rapl:0", "package-0", "1000000");
+  PowercapRaplSource source(dir.path());
+  CounterTrack track(source.sensors().at(0));
+  std::vector<std::uint64_t> raw(1);
+  std::vector<int> errors(1);
+  source.read(raw, errors);
+  ASSERT_EQ(errors[0], 0);
+  track.update(0.0, raw[0], errors[0]);
+  fs::remove(file);
+  fs::create_directory(file);
+  raw[0] = 123;
+  source.read(raw, errors);
+  EXPECT_EQ(errors[0], EISDIR);
+  EXPECT_DOUBLE_EQ(track.update(1.0, raw[0], errors[0]).value, 0.0);
+  fs::remove(file);
+  std::ofstream(file) << "3000000\n";
+  source.read(raw, errors);
+  ASSERT_EQ(errors[0], 0);
+  EXPECT_NEAR(track.update(2.0, raw[0], errors[0]).value, 2.0, 1e-9);  // the counter kept counting
+  ASSERT_EQ(track.degraded_spans().size(), 1U);
+  EXPECT_EQ(track.degraded_spans()[0].error, std::strerror(EISDIR));
+  EXPECT_DOUBLE_EQ(track.degraded_spans()[0].start_s, 0.0);
+  EXPECT_DOUBLE_EQ(track.degraded_spans()[0].end_s, 2.0);
+  // EIO and ENODEV (a driver's failed read, a device gone) read the same: their own text in the span.
+  for (const int error : {EIO, ENODEV}) {
+    CounterTrack other(source.sensors().at(0));
+    other.update(0.0, 1, 0);
+    EXPECT_DOUBLE_EQ(other.update(0.5, 999, error).value, 0.0);
+    ASSERT_EQ(other.degraded_spans().size(), 1U);
+    EXPECT_EQ(other.degraded_spans()[0].error, std::strerror(error));
+  }
 }
 
 TEST(PowercapRapl, BrokenZonesAreReportedNotUsed) {

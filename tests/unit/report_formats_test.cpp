@@ -127,6 +127,19 @@ TEST(MarkdownTest, UnavailableMethodsShowTheirReasonAndNoPhaseTable) {
   EXPECT_EQ(md.find("Per-phase"), std::string::npos);
 }
 
+TEST(MarkdownTest, SuspendsAreListedWithTheAssumptions) {
+  json report = fixture("report_phases.json");
+  report["suspended"] = json::array({{{"at_s", 61.25}, {"duration_s", 1800.0}}});
+  const std::string expected = "1800.0 s at t=61.2 s (not counted as running; energy not billed)";
+  const std::string md = render_report(report, ReportFormat::Markdown);
+  EXPECT_NE(md.find("- **Machine suspended**: " + expected), std::string::npos) << md;
+  const std::string tex = render_report(report, ReportFormat::Latex);
+  EXPECT_NE(tex.find("\\item \\textbf{Machine suspended}: " + expected), std::string::npos) << tex;
+  // Without suspends, no such line.
+  EXPECT_EQ(render_report(fixture("report_phases.json"), ReportFormat::Markdown).find("Machine suspended"),
+            std::string::npos);
+}
+
 TEST(CsvTest, OneRowPerSpanAndMethodWithEmptyCellsForNull) {
   const json report = fixture("report_phases.json");
   const std::string csv = render_report(report, ReportFormat::Csv);

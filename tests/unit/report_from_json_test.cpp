@@ -465,6 +465,42 @@ TEST(ReportFromJson, UnavailableMethodsAndAFailedCommand) {
   expect_round_trip(r);
 }
 
+TEST(ReportFromJson, SuspendSpansRoundTrip) {
+  RunReport r;
+  r.tool_version = "0.6.0";
+  r.command = {"./train"};
+  r.exit_code = 0;
+  r.started_at = "2026-11-20T09:14:03Z";
+  r.duration_s = 120.0;
+  r.suspended = {{12.25, 30.5}, {80.0, 2.0}};
+  for (const SuspendSpan& span : r.suspended) r.warnings.push_back(suspend_warning(span));
+  expect_round_trip(r);
+  const json j = to_json(r);
+  ASSERT_EQ(j["suspended"].size(), 2U);
+  EXPECT_DOUBLE_EQ(j["suspended"][0]["at_s"].get<double>(), 12.25);
+  EXPECT_DOUBLE_EQ(j["suspended"][0]["duration_s"].get<double>(), 30.5);
+  const RunReport back = run_report_from_json(j);
+  ASSERT_EQ(back.suspended.size(), 2U);
+  EXPECT_DOUBLE_EQ(back.suspended[1].at_s, 80.0);
+  EXPECT_DOUBLE_EQ(back.suspended[1].duration_s, 2.0);
+  const std::string text = render_summary(back);
+  EXPECT_NE(
+      text.find("warning: the machine was suspended for 30.5 s at t=12.2 s; that time is not counted as "
+                "running and its energy is not billed"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("machine suspended (not running time; its energy is not billed):\n    at 12.25 s for "
+                      "30.5 s\n    at 80.00 s for 2.0 s"),
+            std::string::npos)
+      << text;
+  // Reports written before suspends were recorded have no "suspended": none.
+  json old = j;
+  old.erase("suspended");
+  EXPECT_TRUE(run_report_from_json(old).suspended.empty());
+  old["suspended"] = json::array({{{"at_s", "soon"}}});
+  EXPECT_THROW(run_report_from_json(old), std::runtime_error);
+}
+
 TEST(ReportFromJson, Estimate) {
   RunReport r;
   r.kind = "estimate";
