@@ -30,12 +30,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-fs::path journal_root_of(const RecoverFlags& flags) {
-  if (flags.journal_dir) return fs::path(*flags.journal_dir);
-  if (auto root = default_journal_root(process_environment())) return *root;
-  throw UsageError("--recover: no journal directory: set HOME, XDG_STATE_HOME or give --journal-dir DIR");
-}
-
 bool recoverable(const JournalEntry& entry) {
   return entry.state != JournalEntry::State::Running && entry.state != JournalEntry::State::OtherHost;
 }
@@ -145,17 +139,39 @@ void write_samples_csv(const fs::path& samples, const std::string& path) {
 
 }  // namespace
 
+std::optional<fs::path> resolve_journal_root(const std::optional<std::string>& flag, bool no_journal,
+                                             const ConfigValues& config,
+                                             const EnvironmentLookup& environment) {
+  if (no_journal && flag) throw UsageError("--journal-dir and --no-journal: give one");
+  if (no_journal) return std::nullopt;
+  if (flag) {
+    if (flag->empty()) throw UsageError("--journal-dir: give a directory (or --no-journal)");
+    return fs::path(*flag);
+  }
+  if (auto dir = environment("WATTPRINT_JOURNAL_DIR"); dir && !dir->empty()) return fs::path(*dir);
+  if (config.journal_enabled && !*config.journal_enabled) return std::nullopt;
+  if (config.journal_dir) return fs::path(*config.journal_dir);
+  return default_journal_root(environment);
+}
+
 int recover_run(const RecoverFlags& flags) {
-  const fs::path root = journal_root_of(flags);
   const EnvironmentLookup environment = process_environment();
+  const ConfigValues config = load_configuration({});
+  const std::optional<fs::path> found_root =
+      resolve_journal_root(flags.journal_dir, false, config, environment);
+  if (!found_root) {
+    throw UsageError(
+        "--recover: no journal directory (journal = false in the configuration, or no HOME): give "
+        "--journal-dir DIR");
+  }
+  const fs::path root = *found_root;
   const std::string host = detect_host(ProcFs("/proc")).hostname;
   const std::vector<JournalEntry> entries = list_journals(root, host, current_boot_id(environment));
   if (flags.run.empty()) {
     list(entries, root);
     return 0;
   }
-  const std::optional<fs::path> store =
-      resolve_store_path(flags.store, flags.no_store, load_configuration({}));
+  const std::optional<fs::path> store = resolve_store_path(flags.store, flags.no_store, config);
   if (flags.json_path) check_writable_path("--json", *flags.json_path);
   const JournalEntry& entry = choose(entries, flags.run);
   if (entry.state == JournalEntry::State::Running) {
@@ -174,6 +190,11 @@ int recover_run(const RecoverFlags& flags) {
         fmt::format("run {}: the journal {} holds no report (the run ended before its first "
                     "flush); remove the directory",
                     entry.owner.run_id, entry.directory.string()));
+  }
+  if (flags.csv_path && !fs::exists(entry.directory / "samples.jsonl")) {
+    throw UsageError(
+        fmt::format("--csv: run {} has no samples in its journal (a finished run keeps only its report)",
+                    entry.owner.run_id));
   }
   json report = read_report_file(entry.directory / "report.json");
   if (entry.state != JournalEntry::State::Finished) mark_recovered(report, entry);

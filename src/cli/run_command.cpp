@@ -19,6 +19,7 @@
 #include "attribution/gpu_selection.hpp"
 #include "attribution/process_tree.hpp"
 #include "cli/commands.hpp"
+#include "cli/journal_recovery.hpp"
 #include "cli/measurement_sources.hpp"
 #include "cli/options.hpp"
 #include "cli/run_history.hpp"
@@ -226,18 +227,6 @@ void expand_output_names(RunFlags& flags, const std::optional<BatchJob>& job, co
   }
 }
 
-/// The journal's root for this run (--journal-dir, else the default); nullopt with --no-journal.
-std::optional<std::filesystem::path> journal_root(const RunFlags& flags,
-                                                  const EnvironmentLookup& environment) {
-  if (flags.no_journal && flags.journal_dir) throw UsageError("--journal-dir and --no-journal: give one");
-  if (flags.no_journal) return std::nullopt;
-  if (flags.journal_dir) {
-    if (flags.journal_dir->empty()) throw UsageError("--journal-dir: give a directory (or --no-journal)");
-    return std::filesystem::path(*flags.journal_dir);
-  }
-  return default_journal_root(environment);
-}
-
 /// One line when earlier runs of this user were interrupted and can be recovered.
 void mention_interrupted_runs(const std::filesystem::path& root, const std::string& host,
                               const EnvironmentLookup& environment) {
@@ -333,7 +322,8 @@ int execute(RunFlags& flags) {
     tags[key] = value;
   }
   const std::optional<std::filesystem::path> store = resolve_store_path(flags.store, flags.no_store, config);
-  const std::optional<std::filesystem::path> journal_dir = journal_root(flags, process_environment());
+  const std::optional<std::filesystem::path> journal_dir =
+      resolve_journal_root(flags.journal_dir, flags.no_journal, config, process_environment());
   std::unique_ptr<CsvSampleWriter> csv;
   if (flags.csv_path) {
     try {

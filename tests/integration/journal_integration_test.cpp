@@ -164,7 +164,8 @@ TEST_F(Journal, ARunStillGoingIsNotRecovered) {
   Process run(bin_, options(run_args({}, {"sleep", "30"})));
   const auto started = std::chrono::steady_clock::now();
   std::vector<fs::path> found;
-  while (found.empty() && std::chrono::steady_clock::now() - started < 20s) {
+  while ((found.empty() || !fs::exists(found[0] / "owner.json")) &&
+         std::chrono::steady_clock::now() - started < 20s) {
     found = journals();
     std::this_thread::sleep_for(20ms);
   }
