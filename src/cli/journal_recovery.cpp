@@ -42,7 +42,10 @@ void list(const std::vector<JournalEntry>& entries, const fs::path& root) {
   std::printf("%-36s  %-24s  %-20s  %-9s  %s\n", "RUN ID", "STATE", "STARTED", "COVERED", "COMMAND");
   for (const JournalEntry& entry : entries) {
     std::string command;
-    for (const std::string& word : entry.owner.command) command += (command.empty() ? "" : " ") + word;
+    for (const std::string& word : entry.owner.command) {
+      if (!command.empty()) command += ' ';
+      command += word;
+    }
     std::printf("%-36s  %-24s  %-20s  %-9s  %s\n", entry.owner.run_id.c_str(), state_text(entry).c_str(),
                 entry.owner.started_at.c_str(),
                 entry.covered_s ? fmt::format("{:.1f} s", *entry.covered_s).c_str() : "nothing",
