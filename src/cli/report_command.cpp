@@ -12,6 +12,9 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/journal_recovery.hpp"
+#include "cli/options.hpp"
+#include "cli/run_history.hpp"
 #include "core/error.hpp"
 #include "report/report_formats.hpp"
 
@@ -23,6 +26,8 @@ struct ReportFlags {
   std::string input;
   std::optional<std::string> format;
   std::optional<std::string> output;
+  bool recover = false;  ///< --recover given
+  RecoverFlags recover_options;
 };
 
 std::optional<ReportFormat> format_from_extension(const std::filesystem::path& path) {
@@ -52,6 +57,19 @@ void write_atomically(const std::filesystem::path& path, const std::string& text
 }
 
 int execute(const ReportFlags& flags) {
+  if (flags.recover) {
+    if (!flags.input.empty() || flags.format || flags.output) {
+      throw UsageError("--recover rebuilds a run from its journal: give no RUN.json, --format or --output");
+    }
+    return recover_run(flags.recover_options);
+  }
+  if (flags.input.empty()) throw UsageError("report: give RUN.json (or --recover)");
+  if (flags.recover_options.json_path || flags.recover_options.csv_path || flags.recover_options.store ||
+      flags.recover_options.no_store || flags.recover_options.keep_journal ||
+      flags.recover_options.journal_dir) {
+    throw UsageError(
+        "--json, --csv, --store, --no-store, --keep-journal and --journal-dir go with --recover");
+  }
   ReportFormat format = ReportFormat::Markdown;
   if (flags.format) {
     const auto parsed = parse_report_format(*flags.format);
@@ -89,8 +107,42 @@ Action add_report_command(CLI::App& app) {
       "  wattprint report run.json --output report.html     # format from the extension\n"
       "  wattprint report run.json --format csv --output phases.csv");
   cmd->add_option("RUN.json", flags->input, "The JSON report written by `wattprint run --json FILE`")
-      ->required()
       ->type_name("FILE");
+  const std::string recover_group = "Recovery of a run that did not end normally: see docs/recovery.md";
+  CLI::Option* recover =
+      cmd->add_option(
+             "--recover", flags->recover_options.run,
+             "Without RUN_ID: list the journals of runs killed, crashed or cut by a reboot (and of finished "
+             "runs "
+             "whose report was kept nowhere). With a run id, a unique prefix of one, or `last`: rebuild its "
+             "report from the journal (up to its last flush, exit status unknown), print it, store it in the "
+             "run "
+             "history, then remove the journal")
+          ->expected(0, 1)
+          ->type_name("[RUN_ID|last]")
+          ->group(recover_group);
+  add_text_option(*cmd, "--json", flags->recover_options.json_path,
+                  "With --recover: also write the report to FILE")
+      ->type_name("FILE")
+      ->group(recover_group);
+  add_text_option(
+      *cmd, "--csv", flags->recover_options.csv_path,
+      "With --recover: write the journal's samples as the per-sample CSV of `wattprint run --csv`")
+      ->type_name("FILE")
+      ->group(recover_group);
+  add_store_option(*cmd, flags->recover_options.store);
+  cmd->add_flag("--no-store", flags->recover_options.no_store,
+                "With --recover: do not store the run in the history")
+      ->group(recover_group);
+  cmd->add_flag("--keep-journal", flags->recover_options.keep_journal,
+                "With --recover: keep the journal after recovering")
+      ->group(recover_group);
+  add_text_option(
+      *cmd, "--journal-dir", flags->recover_options.journal_dir,
+      "Where the journals are (default: WATTPRINT_JOURNAL_DIR, else $XDG_STATE_HOME/wattprint/journal, "
+      "else ~/.local/state/wattprint/journal)")
+      ->type_name("DIR")
+      ->group(recover_group);
   cmd->add_option("--format,-f", flags->format,
                   "md (Markdown, default), latex, html or csv; default: from --output's extension (.md .tex "
                   ".html .csv), else md")
@@ -101,7 +153,10 @@ Action add_report_command(CLI::App& app) {
       "LaTeX tables use booktabs (\\usepackage{booktabs}). The HTML page needs no network and no script. "
       "CSV: "
       "one row per method for the whole run, each phase and each gap between phases.");
-  return [flags] { return execute(*flags); };
+  return [flags, recover] {
+    flags->recover = recover->count() > 0;
+    return execute(*flags);
+  };
 }
 
 }  // namespace wattprint::cli

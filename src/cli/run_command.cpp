@@ -19,14 +19,17 @@
 #include "attribution/gpu_selection.hpp"
 #include "attribution/process_tree.hpp"
 #include "cli/commands.hpp"
+#include "cli/journal_recovery.hpp"
 #include "cli/measurement_sources.hpp"
 #include "cli/options.hpp"
 #include "cli/run_history.hpp"
+#include "cli/run_report_builder.hpp"
 #include "cluster/batch_job.hpp"
 #include "cluster/job_attribution.hpp"
 #include "cluster/node_group.hpp"
 #include "core/error.hpp"
 #include "idle/idle_baseline.hpp"
+#include "journal/run_journal.hpp"
 #include "methods/all_methods.hpp"
 #include "methods/gpu.hpp"
 #include "phases/control_socket.hpp"
@@ -63,13 +66,10 @@ struct RunFlags {
   bool no_store = false;
   std::vector<std::string> tags;
   std::optional<std::string> one_per_node;  ///< auto (default) or off
+  bool no_journal = false;
+  std::optional<std::string> journal_dir;
   std::vector<std::string> command;
 };
-
-void warn(RunReport& report, const std::string& warning) {
-  std::fprintf(stderr, "wattprint: warning: %s\n", warning.c_str());
-  report.warnings.push_back(warning);
-}
 
 /// The idle baseline of this run: --idle-watts, else --idle-before (measured now), else idle_watts in the
 /// configuration, else the one stored for this host. `why_none` says what to do when there is none.
@@ -227,6 +227,57 @@ void expand_output_names(RunFlags& flags, const std::optional<BatchJob>& job, co
   }
 }
 
+/// One line when earlier runs of this user were interrupted and can be recovered.
+void mention_interrupted_runs(const std::filesystem::path& root, const std::string& host,
+                              const EnvironmentLookup& environment) {
+  std::size_t interrupted = 0;
+  for (const JournalEntry& entry : list_journals(root, host, current_boot_id(environment))) {
+    if (entry.state == JournalEntry::State::Interrupted || entry.state == JournalEntry::State::Rebooted)
+      ++interrupted;
+  }
+  if (interrupted > 0) {
+    std::fprintf(stderr, "wattprint: %zu interrupted run(s) can be recovered: wattprint report --recover\n",
+                 interrupted);
+  }
+}
+
+/// Starts the run's journal: the sampler's rows go to it, and a snapshot of the report every flush period.
+/// Null (with a warning) when it cannot be created: the run goes on.
+std::unique_ptr<RunJournal> start_journal(const std::filesystem::path& root, RunReport& report,
+                                          JournalFileSystem& files, RunSampler& sampler,
+                                          const TimelineDownsampler& timeline, const RunReportInputs& inputs,
+                                          const EnvironmentLookup& environment) {
+  std::unique_ptr<RunJournal> journal;
+  try {
+    const JournalOwner owner{report.run_id,        ::getpid(),
+                             report.host.hostname, current_boot_id(environment),
+                             report.started_at,    report.command};
+    journal = std::make_unique<RunJournal>(root, owner, files);
+  } catch (const std::exception& e) {
+    warn(report, fmt::format("{} (the run goes on, but could not be recovered after a crash; "
+                             "--journal-dir DIR puts the journal elsewhere)",
+                             e.what()));
+    return nullptr;
+  }
+  sampler.attach_sink(*journal);
+  auto base = std::make_shared<const RunReport>(report);
+  RunJournal* target = journal.get();
+  // On the sampler's thread: only copies; the report is built and written on the journal's thread.
+  sampler.attach_snapshots(
+      [target, base, &timeline, &inputs](RunMeasurement&& measurement) {
+        auto m = std::make_shared<const RunMeasurement>(std::move(measurement));
+        auto points = std::make_shared<const Timeline>(timeline.timeline());
+        target->submit(m->duration_s, [base, m, points, &inputs] {
+          RunReport snapshot = *base;
+          complete_run_report(snapshot, *m, inputs, false);
+          snapshot.timeline = *points;
+          return to_json(snapshot).dump(2) + "\n";
+        });
+      },
+      Seconds(journal_flush_period_s(environment)));
+  return journal;
+}
+
 int execute(RunFlags& flags) {
   constexpr double kMax = std::numeric_limits<double>::max();
   // Everything the user typed is checked before the command starts.
@@ -271,6 +322,8 @@ int execute(RunFlags& flags) {
     tags[key] = value;
   }
   const std::optional<std::filesystem::path> store = resolve_store_path(flags.store, flags.no_store, config);
+  const std::optional<std::filesystem::path> journal_dir =
+      resolve_journal_root(flags.journal_dir, flags.no_journal, config, process_environment());
   std::unique_ptr<CsvSampleWriter> csv;
   if (flags.csv_path) {
     try {
@@ -283,6 +336,7 @@ int execute(RunFlags& flags) {
   std::optional<NodeGroup> group = join_node_group(flags, job, host.hostname);
   if (group && group->role() == NodeGroup::Role::Member) return run_as_member(flags, *group, host.hostname);
 
+  if (journal_dir) mention_interrupted_runs(*journal_dir, host.hostname, process_environment());
   RunReport report;
   report.kind = "run";
   report.run_id = new_run_id();
@@ -323,6 +377,10 @@ int execute(RunFlags& flags) {
   // The machine's CPU time and memory (the denominators of the shares): /proc, or WATTPRINT_PROC_ROOT for
   // tests and containers (only /proc/stat and /proc/meminfo are read there).
   const ProcFs machine_procfs(environment("WATTPRINT_PROC_ROOT").value_or("/proc"));
+  // Declared before the sampler: its thread hands snapshots to the journal, whose thread reads the inputs.
+  RunReportInputs inputs;
+  JournalFileSystem journal_files;
+  std::unique_ptr<RunJournal> journal;
   RunSampler sampler(std::move(sources.counters), tree, machine_procfs, clock, Seconds(interval_s));
   // Inside a batch job, the job's cgroup (every rank on this node) is what the process method attributes to.
   std::unique_ptr<CgroupUsageSource> job_group;
@@ -370,10 +428,30 @@ int execute(RunFlags& flags) {
   sampler.attach_sink(timeline);
   if (csv) sampler.attach_sink(*csv);
 
+  inputs.methods.estimate = estimate;
+  inputs.methods.estimate.cores_source = "CPU time of the command's processes ÷ wall time, as `time` shows";
+  const std::string cpu_model = flags.hardware.cpu.value_or(config.cpu.value_or(report.host.cpu_model));
+  inputs.methods.estimate.cpu = resolve_cpu_power(cpu_model, cpu_tdp, report.host.cores_per_socket);
+  if (memory_gb) {
+    inputs.memory_booked = true;
+    inputs.methods.estimate.memory_gb = *memory_gb;
+    inputs.methods.estimate.memory_source =
+        flags.hardware.memory_gb ? "--memory-gb (booked memory)" : "memory_gb in the config";
+  }
+  if (const char* value = std::getenv("CUDA_VISIBLE_DEVICES")) inputs.cuda_visible = std::string(value);
+  inputs.gpus_flag = flags.gpus;
+  inputs.methods.rapl_reason = sources.rapl_reason;
+  inputs.methods.gpu_reason = sources.gpu_reason;
+  inputs.methods.server_reason = server_reason;
+  inputs.methods.no_baseline_reason = no_baseline_reason;
+  inputs.control = control.get();
+
   CommandExit exit;
   {
     SignalForwarding forwarding;
     report.started_at = iso8601_utc_now();
+    if (journal_dir)
+      journal = start_journal(*journal_dir, report, journal_files, sampler, timeline, inputs, environment);
     if (control) control->start();
     sampler.start();
     const SpawnResult spawned = spawn_command(flags.command, spawn);
@@ -397,92 +475,13 @@ int execute(RunFlags& flags) {
     if (control) control->stop();
   }
   const RunMeasurement m = sampler.finish();
+  if (journal) {
+    journal->stop();
+    if (const std::string failure = journal->failure(); !failure.empty()) report.warnings.push_back(failure);
+  }
   report.exit_code = exit.exit_code;
   report.signal = exit.signal;
-  report.duration_s = m.duration_s;
-  report.cpu_time_s = m.tree_cpu_s;
-  report.peak_rss_bytes = m.peak_tree_rss_bytes;
-  report.suspended = m.suspended;
-  for (const SuspendSpan& span : m.suspended) warn(report, suspend_warning(span));
-  if (report.job && m.group) {
-    if (m.group->intervals == 0) {
-      report.job->attribution =
-          fmt::format("process tree: the {} could not be read during the run", m.group->description);
-    } else if (m.group->fallback_intervals > 0) {
-      report.job->attribution +=
-          fmt::format("; the process tree for {} of {} intervals (the group could not be read)",
-                      m.group->fallback_intervals, m.group->intervals + m.group->fallback_intervals);
-    }
-  }
-  report.sensor_energies = m.sensors;
-  if (m.have_package) report.measured.cpu = m.package;
-  if (m.have_dram) report.measured.dram = m.dram;
-  for (const SensorEnergy& sensor : m.sensors) {
-    if (sensor.info.component == Component::Psys) report.measured.psys = m.psys;
-  }
-
-  MethodInputs inputs;
-  inputs.estimate = estimate;
-  inputs.estimate.cores_source = "CPU time of the command's processes ÷ wall time, as `time` shows";
-  const std::string cpu_model = flags.hardware.cpu.value_or(config.cpu.value_or(report.host.cpu_model));
-  inputs.estimate.cpu = resolve_cpu_power(cpu_model, cpu_tdp, report.host.cores_per_socket);
-  if (memory_gb) {
-    inputs.estimate.memory_gb = *memory_gb;
-    inputs.estimate.memory_source =
-        flags.hardware.memory_gb ? "--memory-gb (booked memory)" : "memory_gb in the config";
-  } else {
-    inputs.estimate.memory_gb = static_cast<double>(m.peak_tree_rss_bytes) / kBytesPerGigabyte;
-    inputs.estimate.memory_source = "peak resident memory of the command's processes";
-  }
-  std::vector<GpuDevice> devices;
-  std::vector<bool> used_by_command;
-  for (const GpuEnergy& gpu : m.gpus) {
-    devices.push_back(gpu.device);
-    used_by_command.push_back(gpu.used_by_command);
-  }
-  std::optional<std::string> cuda_visible;
-  if (const char* value = std::getenv("CUDA_VISIBLE_DEVICES")) cuda_visible = std::string(value);
-  report.gpus = m.gpus;
-  std::optional<SchedulerGpus> scheduler_gpus;
-  if (report.job && report.job->gpus)
-    scheduler_gpus = SchedulerGpus{*report.job->gpus, report.job->gpus_source};
-  report.gpu_selection = select_gpus(devices, flags.gpus, cuda_visible, used_by_command, scheduler_gpus);
-  report.measured.gpu = selected_gpu_energy(m.gpus, report.gpu_selection);
-  estimate_gpus(m.gpus, report.gpu_selection, inputs.estimate);
-  inputs.not_started = report.error;
-  inputs.rapl_reason = sources.rapl_reason;
-  inputs.gpu_reason = sources.gpu_reason;
-  inputs.server_reason = server_reason;
-  inputs.no_baseline_reason = no_baseline_reason;
-  inputs.gpu_selection = report.gpu_selection;
-  inputs.idle_baseline = report.idle_baseline;
-
-  report.server = m.server;
-  if (m.server && m.server->mean_window.count() > m.duration_s && m.server->readings > 0) {
-    warn(report,
-         fmt::format("the server's readings average over {:.3g} s, longer than the run ({:.3g} s): most of "
-                     "what they cover happened before or after the command",
-                     m.server->mean_window.count(), m.duration_s));
-  }
-  if (m.server && m.server->energy) report.measured.server = m.server->energy;
-  std::string below_idle;
-  report.methods = compute_methods(m, inputs, &below_idle);
-  if (!below_idle.empty()) report.warnings.push_back(below_idle);
-  report.phases = compute_phase_results(m, inputs);
-  if (control) report.phases.malformed_marks = control->malformed_lines();
-  if (report.phases.marks.dropped > 0) {
-    warn(report, fmt::format("{} phase marks over the limit of {} per run were dropped",
-                             report.phases.marks.dropped, MarkQueue::kMaxMarks));
-  }
-  if (report.phases.phase_count > kMaxListedPhases) {
-    warn(report, fmt::format("{} phases: the report lists the first {} one by one; the statistics per phase "
-                             "name cover them all",
-                             report.phases.phase_count, kMaxListedPhases));
-  }
-  if (report.phases.marks.unmatched_ends > 0) {
-    warn(report, fmt::format("{} phase end mark(s) had no open phase of that name and were ignored",
-                             report.phases.marks.unmatched_ends));
-  }
+  complete_run_report(report, m, inputs, true);
   report.timeline = timeline.timeline();
   if (csv && !csv->error().empty()) warn(report, "--csv: " + csv->error());
   report.monitor = monitor_cost();
@@ -509,7 +508,20 @@ int execute(RunFlags& flags) {
       std::fprintf(stderr, "wattprint: error: %s\n", e.what());
     }
   }
-  if (store) store_finished_run(report_json, *store, json_written);
+  bool kept = json_written.has_value();
+  if (store) kept = store_finished_run(report_json, *store, json_written) || kept;
+  if (journal && kept) {
+    journal->remove();
+  } else if (journal) {
+    // Kept nowhere else: the journal keeps the final report (its samples go) until it is recovered.
+    if (const int error = journal->compact(report_json.dump(2) + "\n"); error == 0) {
+      std::fprintf(stderr, "  report kept in %s: wattprint report --recover %s\n",
+                   journal->directory().c_str(), report.run_id.c_str());
+    } else {
+      std::fprintf(stderr, "wattprint: warning: the report was kept nowhere: cannot write %s: %s\n",
+                   journal->directory().c_str(), std::strerror(error));
+    }
+  }
   return exit.exit_code;
 }
 
@@ -615,6 +627,17 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& command_af
       ->group(history_group);
   run->add_flag("--no-store", flags->no_store, "Keep no history of this run (also WATTPRINT_STORE=none)")
       ->group(history_group);
+  const std::string journal_group = "Journal (crash recovery): see docs/recovery.md";
+  run->add_flag("--no-journal", flags->no_journal,
+                "Keep no journal: a crash, kill -9 or reboot then loses the whole measurement")
+      ->group(journal_group);
+  add_text_option(
+      *run, "--journal-dir", flags->journal_dir,
+      "Journal the run here (default: WATTPRINT_JOURNAL_DIR, else $XDG_STATE_HOME/wattprint/journal, "
+      "else ~/.local/state/wattprint/journal): the report so far every 2 s and every sample, so that "
+      "`wattprint report --recover` rebuilds it after a crash, kill -9 or reboot")
+      ->type_name("DIR")
+      ->group(journal_group);
   add_text_option(*run, "--one-per-node", flags->one_per_node,
                   "auto (default): in a Slurm or OAR job, the first `wattprint run` of a job step on a node "
                   "measures the node and the node's other ranks join it (they run unmeasured, say which pid "

@@ -85,7 +85,7 @@ std::string keep_unstored(const nlohmann::json& report, const fs::path& store) {
 
 }  // namespace
 
-void store_finished_run(const nlohmann::json& report, const fs::path& store,
+bool store_finished_run(const nlohmann::json& report, const fs::path& store,
                         const std::optional<std::string>& json_written) {
   try {
     RunStore runs = RunStore::open(store, RunStore::Mode::Create);
@@ -93,18 +93,20 @@ void store_finished_run(const nlohmann::json& report, const fs::path& store,
     const RunStore::Added added = runs.add(report, "run");
     std::fprintf(stderr, "  stored as run %lld in %s (wattprint show %lld)\n",
                  static_cast<long long>(added.id), store.c_str(), static_cast<long long>(added.id));
+    return true;
   } catch (const std::exception& e) {
     std::string kept = json_written.value_or("");
     if (kept.empty()) kept = keep_unstored(report, store);
     std::fprintf(stderr, "wattprint: warning: run history: %s\n", e.what());
     if (kept.empty()) {
       std::fprintf(stderr, "wattprint: warning: the report could not be kept in a file either\n");
-    } else {
-      std::fprintf(stderr,
-                   "wattprint: warning: this run was not stored; its report is in %s: add it later with "
-                   "`wattprint import %s`\n",
-                   kept.c_str(), kept.c_str());
+      return false;
     }
+    std::fprintf(stderr,
+                 "wattprint: warning: this run was not stored; its report is in %s: add it later with "
+                 "`wattprint import %s`\n",
+                 kept.c_str(), kept.c_str());
+    return true;
   }
 }
 

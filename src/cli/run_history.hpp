@@ -35,8 +35,8 @@ void add_store_option(CLI::App& command, std::optional<std::string>& store);
 /// Stores a finished run's report and says so on stderr in one line ("stored as run 12 in PATH: wattprint
 /// show 12"). Never throws: when the store cannot be used, the report is kept in a file (`json_written` if
 /// the run already wrote one, else PATH's directory/unstored/RUN_ID.json, else $TMPDIR) and the message
-/// says why and how to import it later.
-void store_finished_run(const nlohmann::json& report, const std::filesystem::path& store,
+/// says why and how to import it later. Returns whether the report is kept (stored, or in a file).
+bool store_finished_run(const nlohmann::json& report, const std::filesystem::path& store,
                         const std::optional<std::string>& json_written);
 
 }  // namespace wattprint::cli

@@ -131,6 +131,13 @@ void apply(const fs::path& file, const toml::table& table, ConfigValues& out) {
         out.store_path = path;
         out.store_enabled = true;
       }
+    } else if (key == "journal") {
+      const auto enabled = node.value<bool>();
+      if (enabled && *enabled) fail(file, where, "'journal' is a directory or false (true is the default)");
+      out.journal_enabled = enabled.has_value() ? false : true;
+      if (!enabled) out.journal_dir = string_of(file, node, key);
+      if (out.journal_dir && out.journal_dir->empty())
+        fail(file, where, "'journal' must be a directory or false");
     } else if (key == "tags") {
       const toml::table* tags = node.as_table();
       if (tags == nullptr) fail(file, where, "'tags' must be a table: [tags] then key = \"value\" lines");

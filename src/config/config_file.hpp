@@ -40,6 +40,9 @@ struct ConfigValues {
   // added to every run (flags win for the same key).
   std::optional<std::string> store_path;
   std::optional<bool> store_enabled;
+  // The run journal (docs/recovery.md): `journal = "DIR"` or `journal = false` (keep none).
+  std::optional<std::string> journal_dir;
+  std::optional<bool> journal_enabled;
   std::map<std::string, std::string> tags;
   std::vector<std::string> files_read;
   std::map<std::string, std::string> origin;  ///< key → file that set it

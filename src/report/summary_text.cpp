@@ -183,7 +183,7 @@ std::string render_summary(const RunReport& r) {
     } else if (r.signal) {
       status = fmt::format("killed by signal {} (exit status {})", *r.signal, r.exit_code.value_or(-1));
     } else {
-      status = fmt::format("exit status {}", r.exit_code.value_or(-1));
+      status = r.exit_code ? fmt::format("exit status {}", *r.exit_code) : std::string("exit status unknown");
     }
     std::string usage = fmt::format("  {} · duration {}", status, format_duration(r.duration_s));
     if (r.cpu_time_s) {

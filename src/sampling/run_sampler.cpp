@@ -318,27 +318,31 @@ void RunSampler::take_marks(double now_s) {
 void RunSampler::add_boundaries_from(std::size_t first) {
   const std::vector<double>& times = tracker_.boundaries();
   for (std::size_t b = first; b < times.size(); ++b) {
-    const double t = times[b];
-    // The two recent checkpoints around t (the ring holds the last kRecentCheckpoints readings).
-    const std::size_t n = recent_.size();
-    const std::size_t oldest = n < kRecentCheckpoints ? 0 : recent_next_;
-    const RunCheckpoint* before = nullptr;
-    const RunCheckpoint* after = nullptr;
-    for (std::size_t k = 0; k < n; ++k) {
-      const RunCheckpoint& c = recent_[(oldest + k) % n];
-      if (c.at_s <= t) {
-        before = &c;
-      } else {
-        after = &c;
-        break;
-      }
-    }
-    if (before == nullptr) before = after;
-    if (after == nullptr) after = before;
-    boundaries_.push_back(before != nullptr ? interpolate(*before, *after, t) : RunCheckpoint{});
-    boundaries_.back().at_s = t;
-    if (server_) server_->add_boundary(t);
+    boundaries_.push_back(boundary_checkpoint(times[b]));
+    if (server_) server_->add_boundary(times[b]);
   }
+}
+
+RunCheckpoint RunSampler::boundary_checkpoint(double t) const {
+  // The two recent checkpoints around t (the ring holds the last kRecentCheckpoints readings).
+  const std::size_t n = recent_.size();
+  const std::size_t oldest = n < kRecentCheckpoints ? 0 : recent_next_;
+  const RunCheckpoint* before = nullptr;
+  const RunCheckpoint* after = nullptr;
+  for (std::size_t k = 0; k < n; ++k) {
+    const RunCheckpoint& c = recent_[(oldest + k) % n];
+    if (c.at_s <= t) {
+      before = &c;
+    } else {
+      after = &c;
+      break;
+    }
+  }
+  if (before == nullptr) before = after;
+  if (after == nullptr) after = before;
+  RunCheckpoint c = before != nullptr ? interpolate(*before, *after, t) : RunCheckpoint{};
+  c.at_s = t;
+  return c;
 }
 
 void RunSampler::emit_row(double at_s, double cpu_share, double tree_cpu_delta_s) {
@@ -409,7 +413,12 @@ void RunSampler::loop() {
     const SteadyTime now = clock_.steady_now();
     read_counters(since_start(now));
     if (now >= next_interval) {
-      attribute(since_start(now));
+      const double at_s = since_start(now);
+      attribute(at_s);
+      if (snapshot_sink_ && at_s >= next_snapshot_s_) {
+        next_snapshot_s_ = at_s + snapshot_period_s_;
+        snapshot_sink_(snapshot(at_s));
+      }
       while (next_interval <= now) {
         next_interval += std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval_);
       }
@@ -441,47 +450,70 @@ RunMeasurement RunSampler::finish() {
   for (SampleSink* sink : sinks_) {
     if (sinks_started_) sink->end();
   }
-  if (server_) result_.server = server_->finish(at_s);
-  result_.final_checkpoint = checkpoint(at_s);
-  result_.boundaries = boundaries_;
-  if (result_.server) {
-    result_.final_checkpoint.server = result_.server->energy;
-    for (std::size_t b = 0; b < result_.boundaries.size() && b < result_.server->boundary_energy_j.size();
-         ++b) {
-      if (result_.server->boundary_energy_j[b])
-        result_.boundaries[b].server = Joules{*result_.server->boundary_energy_j[b]};
+  std::optional<ServerEnergy> server;
+  if (server_) server = server_->finish(at_s);
+  result_ = assemble(at_s, tracker_, boundaries_, std::move(server), tree_.reaped_max_rss_bytes());
+  return result_;
+}
+
+RunMeasurement RunSampler::snapshot(double at_s) const {
+  // The phases as if the run ended now: open ones close at at_s, on a copy of the tracker.
+  PhaseTracker tracker = tracker_;
+  std::vector<RunCheckpoint> boundaries = boundaries_;
+  const std::size_t first_new = tracker.boundaries().size();
+  tracker.finish(at_s);
+  for (std::size_t b = first_new; b < tracker.boundaries().size(); ++b)
+    boundaries.push_back(boundary_checkpoint(tracker.boundaries()[b]));
+  // The server's energy is its sampler's to finish: a snapshot has none (server_->now() has its power).
+  return assemble(at_s, tracker, std::move(boundaries), std::nullopt, 0);
+}
+
+RunMeasurement RunSampler::assemble(double at_s, const PhaseTracker& tracker,
+                                    std::vector<RunCheckpoint> boundaries, std::optional<ServerEnergy> server,
+                                    std::uint64_t reaped_rss) const {
+  RunMeasurement m = result_;
+  m.duration_s = at_s;
+  m.server = std::move(server);
+  m.final_checkpoint = checkpoint(at_s);
+  m.boundaries = std::move(boundaries);
+  if (m.server) {
+    m.final_checkpoint.server = m.server->energy;
+    for (std::size_t b = 0; b < m.boundaries.size() && b < m.server->boundary_energy_j.size(); ++b) {
+      if (m.server->boundary_energy_j[b]) m.boundaries[b].server = Joules{*m.server->boundary_energy_j[b]};
     }
   }
-  result_.phases = tracker_.phases();
+  m.phases = tracker.phases();
   if (marks_ != nullptr) {
-    result_.marks.accepted = marks_->accepted();
-    result_.marks.dropped = marks_->dropped();
+    m.marks.accepted = marks_->accepted();
+    m.marks.dropped = marks_->dropped();
   }
-  result_.marks.unmatched_ends = tracker_.unmatched_ends();
-  result_.marks.ignored_begins = tracker_.ignored_begins();
-  result_.marks.repeated_begins = tracker_.repeated_begins();
-  result_.tree_cpu_s = last_tree_cpu_s_;
-  result_.peak_tree_rss_bytes = std::max(result_.peak_tree_rss_bytes, tree_.reaped_max_rss_bytes());
-  result_.psys = {};
+  m.marks.unmatched_ends = tracker.unmatched_ends();
+  m.marks.ignored_begins = tracker.ignored_begins();
+  m.marks.repeated_begins = tracker.repeated_begins();
+  m.tree_cpu_s = last_tree_cpu_s_;
+  m.peak_tree_rss_bytes = std::max(m.peak_tree_rss_bytes, reaped_rss);
+  m.psys = {};
+  m.sensors.clear();
+  m.gpus.clear();
   for (const Channel& channel : channels_) {
     const SensorInfo& info = channel.source->sensors()[channel.index];
-    result_.sensors.push_back({info, channel.track.total(), channel.track.degraded_spans()});
-    if (channel.component == Component::CpuPackage) result_.have_package = true;
-    if (channel.component == Component::Dram) result_.have_dram = true;
-    if (channel.component == Component::Psys) result_.psys += channel.track.total();
+    m.sensors.push_back({info, channel.track.total(), channel.track.degraded_spans()});
+    if (channel.component == Component::CpuPackage) m.have_package = true;
+    if (channel.component == Component::Dram) m.have_dram = true;
+    if (channel.component == Component::Psys) m.psys += channel.track.total();
     if (channel.component == Component::Gpu) {
-      GpuTrack& gpu = gpus_[channel.gpu];
-      gpu.result.energy = channel.track.total();
-      gpu.result.degraded = channel.track.degraded_spans();
-      gpu.result.sampled_every_5s = gpu.five_second.finish(at_s);
-      if (gpu.utilisation_samples > 0) {
-        gpu.result.mean_utilisation_percent =
-            gpu.utilisation_sum / static_cast<double>(gpu.utilisation_samples);
+      const GpuTrack& track = gpus_[channel.gpu];
+      GpuEnergy gpu = track.result;
+      gpu.energy = channel.track.total();
+      gpu.degraded = channel.track.degraded_spans();
+      gpu.sampled_every_5s = track.five_second.finish(at_s);
+      if (track.utilisation_samples > 0) {
+        gpu.mean_utilisation_percent = track.utilisation_sum / static_cast<double>(track.utilisation_samples);
       }
-      result_.gpus.push_back(gpu.result);
+      m.gpus.push_back(std::move(gpu));
     }
   }
-  return result_;
+  return m;
 }
 
 }  // namespace wattprint

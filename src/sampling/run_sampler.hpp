@@ -3,6 +3,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -179,6 +180,14 @@ class RunSampler {
   /// of the command's process tree (which still gives the command's own CPU time and memory); an interval
   /// in which the group cannot be read uses the tree. Call before start().
   void attach_group(GroupUsageSource& group) { group_ = &group; }
+  /// Called on the sampler's thread with the measurement "as if the run ended now" (snapshot()) at the
+  /// first attribution interval after each `period`; it must be quick (hand the measurement to another
+  /// thread). Call before start().
+  using SnapshotSink = std::function<void(RunMeasurement&&)>;
+  void attach_snapshots(SnapshotSink sink, Seconds period) {
+    snapshot_sink_ = std::move(sink);
+    snapshot_period_s_ = period.count();
+  }
 
   /// A growth of Clock::suspended_total() between two readings above this is a suspend of the machine;
   /// smaller ones are the jitter of reading two clocks.
@@ -213,8 +222,17 @@ class RunSampler {
   bool resume_check(double at_s, double asleep_before_s);
   void attribute(double at_s);
   RunCheckpoint checkpoint(double at_s) const;
+  /// The checkpoint at `t` interpolated between the recent attribution checkpoints around it.
+  RunCheckpoint boundary_checkpoint(double t) const;
   void take_marks(double now_s);
   void add_boundaries_from(std::size_t first);
+  /// The run's totals at `at_s` (the last reading) with the phases of `tracker` (finished at at_s) and
+  /// their boundaries: what finish() returns, and what a snapshot is. `reaped_rss` is the peak memory of
+  /// the reaped processes (read only once the command has ended: it is written by the waiting thread).
+  RunMeasurement assemble(double at_s, const PhaseTracker& tracker, std::vector<RunCheckpoint> boundaries,
+                          std::optional<ServerEnergy> server, std::uint64_t reaped_rss) const;
+  /// The measurement "as if the run ended at the last attribution interval" (at_s), without stopping.
+  RunMeasurement snapshot(double at_s) const;
   void emit_row(double at_s, double cpu_share, double tree_cpu_delta_s);
   double since_start(SteadyTime t) const { return std::chrono::duration<double>(t - start_).count(); }
 
@@ -256,6 +274,10 @@ class RunSampler {
   std::vector<double> last_series_energy_j_;
   double last_row_s_ = 0.0;
   bool sinks_started_ = false;
+  SnapshotSink snapshot_sink_;
+  double snapshot_period_s_ = 0.0;
+  double next_snapshot_s_ = 0.0;
+
   double last_asleep_s_ = 0.0;  ///< Clock::suspended_total() after the last counter reading
   double last_read_s_ = 0.0;    ///< running time of the last counter reading
   bool resync_next_ = false;    ///< the machine slept during the last reading: resynchronise again

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <thread>
 
 #include "attribution/process_tree.hpp"
@@ -296,6 +297,56 @@ TEST(PhaseResults, BetweenPhasesCoverTheTopLevelGapsAndAddUpWithThePhases) {
   ASSERT_TRUE(run[0].available);
   EXPECT_NEAR(total, run[0].it_energy.value, 1e-9);
   EXPECT_TRUE(r.phases[0].methods[0].assumptions.empty());
+}
+
+}  // namespace
+}  // namespace wattprint
+
+namespace wattprint {
+namespace {
+
+TEST(RunSamplerSnapshots, ASnapshotIsTheRunAsIfItEndedThenWithoutStoppingIt) {
+  const ProcFs procfs("/proc");
+  ProcessTreeMonitor tree(procfs, ::getpid());
+  const SystemClock clock;
+  const SteadyTime origin = clock.steady_now();
+  std::vector<std::unique_ptr<EnergyCounterSource>> sources;
+  sources.push_back(std::make_unique<TimedPackage>(origin - 10s));  // 300 W all along
+  RunSampler sampler(std::move(sources), tree, procfs, clock, Seconds(0.05));
+  MarkQueue marks;
+  sampler.attach_marks(marks);
+  std::mutex mutex;
+  std::vector<RunMeasurement> snapshots;
+  sampler.attach_snapshots(
+      [&](RunMeasurement&& m) {
+        const std::lock_guard lock(mutex);
+        snapshots.push_back(std::move(m));
+      },
+      Seconds(0.2));
+  marks.push(mark(PhaseMark::Kind::Begin, "epoch", origin));
+  sampler.start();
+  std::this_thread::sleep_for(700ms);
+  const RunMeasurement final = sampler.finish();
+  const std::lock_guard lock(mutex);
+  ASSERT_GE(snapshots.size(), 3U);
+  for (std::size_t i = 0; i < snapshots.size(); ++i) {
+    const RunMeasurement& s = snapshots[i];
+    if (i > 0) EXPECT_GE(s.duration_s - snapshots[i - 1].duration_s, 0.2 - 1e-9) << "at most one per period";
+    EXPECT_EQ(s.final_checkpoint.at_s, s.duration_s);
+    EXPECT_NEAR(s.package.value, 300.0 * s.duration_s, 300.0 * 0.02) << "snapshot " << i;
+    // The open phase is closed at the snapshot, as the run's end would close it.
+    ASSERT_EQ(s.phases.size(), 1U);
+    EXPECT_EQ(s.phases[0].end_s, s.duration_s);
+    EXPECT_EQ(s.phases[0].ended_by, "run-end");
+    ASSERT_EQ(s.boundaries.size(), 2U);
+    EXPECT_NEAR(s.boundaries[1].package.value, s.package.value, 1e-6);
+  }
+  // The run went on: the sampler still owns its phase, which ends with the run.
+  EXPECT_GT(final.duration_s, snapshots.back().duration_s);
+  EXPECT_GT(final.package.value, snapshots.back().package.value);
+  ASSERT_EQ(final.phases.size(), 1U);
+  EXPECT_EQ(final.phases[0].end_s, final.duration_s);
+  EXPECT_NEAR(final.package.value, 300.0 * final.duration_s, 300.0 * 0.02);
 }
 
 }  // namespace
