@@ -331,7 +331,9 @@ TEST(RunSamplerSnapshots, ASnapshotIsTheRunAsIfItEndedThenWithoutStoppingIt) {
   ASSERT_GE(snapshots.size(), 3U);
   for (std::size_t i = 0; i < snapshots.size(); ++i) {
     const RunMeasurement& s = snapshots[i];
-    if (i > 0) EXPECT_GE(s.duration_s - snapshots[i - 1].duration_s, 0.2 - 1e-9) << "at most one per period";
+    if (i > 0) {
+      EXPECT_GE(s.duration_s - snapshots[i - 1].duration_s, 0.2 - 1e-9) << "at most one per period";
+    }
     EXPECT_EQ(s.final_checkpoint.at_s, s.duration_s);
     EXPECT_NEAR(s.package.value, 300.0 * s.duration_s, 300.0 * 0.02) << "snapshot " << i;
     // The open phase is closed at the snapshot, as the run's end would close it.
