@@ -464,8 +464,10 @@ RunMeasurement RunSampler::snapshot(double at_s) const {
   tracker.finish(at_s);
   for (std::size_t b = first_new; b < tracker.boundaries().size(); ++b)
     boundaries.push_back(boundary_checkpoint(tracker.boundaries()[b]));
-  // The server's energy is its sampler's to finish: a snapshot has none (server_->now() has its power).
-  return assemble(at_s, tracker, std::move(boundaries), std::nullopt, 0);
+  // The server's energy so far, held flat after its last reading (its sampler runs on its own cadence).
+  std::optional<ServerEnergy> server;
+  if (server_) server = server_->so_far(at_s);
+  return assemble(at_s, tracker, std::move(boundaries), std::move(server), 0);
 }
 
 RunMeasurement RunSampler::assemble(double at_s, const PhaseTracker& tracker,

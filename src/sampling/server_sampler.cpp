@@ -83,11 +83,22 @@ ServerEnergy ServerSampler::finish(double end_s) {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  return describe(integrator_.finish(end_s));
+}
+
+ServerEnergy ServerSampler::so_far(double at_s) {
+  const std::lock_guard lock(mutex_);
+  std::optional<Joules> energy;
+  if (const std::optional<double> joules = integrator_.energy_so_far_j(at_s)) energy = Joules{*joules};
+  return describe(energy);
+}
+
+ServerEnergy ServerSampler::describe(std::optional<Joules> energy) const {
   ServerEnergy result;
   result.family = source_->family();
   result.origin = source_->origin();
   result.period = period_;
-  result.energy = integrator_.finish(end_s);
+  result.energy = energy;
   result.readings = integrator_.readings();
   result.failures = integrator_.failures();
   result.last_error = last_error_;

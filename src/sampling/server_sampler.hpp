@@ -61,6 +61,10 @@ class ServerSampler {
   /// end_s. A reading in flight is waited for.
   ServerEnergy finish(double end_s);
 
+  /// The energy over [0, at_s] while the sampler runs (held flat after the last reading), with the readings
+  /// and boundaries so far: what finish() would say if the run ended at at_s (thread-safe; for the journal's
+  /// snapshots).
+  [[nodiscard]] ServerEnergy so_far(double at_s);
   /// A phase boundary at `at_s`: its cumulative energy is resolved as readings come (thread-safe).
   void add_boundary(double at_s);
   [[nodiscard]] ServerNow now(double at_s);
@@ -69,6 +73,8 @@ class ServerSampler {
  private:
   void loop();
   void take_reading();
+  /// Everything but the energy, from the integrator (the caller holds mutex_ or the thread has ended).
+  ServerEnergy describe(std::optional<Joules> energy) const;
   double since_origin(SteadyTime t) const { return std::chrono::duration<double>(t - origin_).count(); }
 
   std::unique_ptr<ServerPowerSource> source_;

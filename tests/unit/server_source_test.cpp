@@ -204,6 +204,30 @@ TEST(ServerSampler, ImplausibleReadingsAreFailures) {
   }
 }
 
+TEST(ServerSampler, SoFarIsTheEnergyUpToThatTimeWhileItRuns) {
+  const SystemClock clock;
+  ServerSampler sampler(std::make_unique<FixedCard>(200.0), clock, Seconds(0.02));
+  sampler.start(clock.steady_now());
+  // 200 W since the start: 40 J over [0, 0.2 s] once a reading after 0.2 s came (before it, the energy is
+  // held flat after the last reading, so it never exceeds 40 J).
+  ServerEnergy now;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    now = sampler.so_far(0.2);
+    ASSERT_TRUE(now.energy);
+    ASSERT_LE(now.energy->value, 40.0 + 1e-6);
+  } while (now.energy->value < 40.0 - 1e-6 && std::chrono::steady_clock::now() < deadline);
+  EXPECT_NEAR(now.energy->value, 40.0, 1e-6);
+  EXPECT_GE(now.readings, 2U);
+  EXPECT_EQ(now.family, "fixed");
+  // The sampler went on: its final energy covers the whole run.
+  const ServerEnergy end = sampler.finish(0.2);
+  ASSERT_TRUE(end.energy);
+  EXPECT_NEAR(end.energy->value, 40.0, 1e-6);
+  EXPECT_GE(end.readings, now.readings);
+}
+
 TEST(ServerSampler, TakesALastReadingAtTheEndUnlessTheCardHasJustFailed) {
   const SystemClock clock;
   for (const bool answers : {true, false}) {
