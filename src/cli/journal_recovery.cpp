@@ -167,7 +167,7 @@ int recover_run(const RecoverFlags& flags) {
         "--recover: no journal directory (journal = false in the configuration, or no HOME): give "
         "--journal-dir DIR");
   }
-  const fs::path root = *found_root;
+  const fs::path& root = *found_root;
   const std::string host = detect_host(ProcFs("/proc")).hostname;
   const std::vector<JournalEntry> entries = list_journals(root, host, current_boot_id(environment));
   if (flags.run.empty()) {

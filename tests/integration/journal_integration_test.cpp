@@ -1,11 +1,17 @@
 // The run journal through the real binary: a `wattprint run` killed with SIGKILL is recovered from its
 // journal with the energy it measured up to its last flush; a normal run leaves no journal; a run kept
-// nowhere leaves its final report; a changed boot id reads as a reboot.
+// nowhere leaves its final report; a changed boot id reads as a reboot; a disk that fills up mid-run stops
+// the journal, not the measurement.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/types.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -229,6 +235,82 @@ TEST_F(Journal, AChangedBootIdReadsAsAReboot) {
   std::size_t rows = 0;
   for (std::string line; std::getline(in, line);) ++rows;
   EXPECT_GE(rows, 15U) << "one row per 0.1-s interval up to the first flush at least";
+}
+
+/// A small tmpfs of the test's own (root only: mount(2)), unmounted at the end.
+class SmallFileSystem {
+ public:
+  explicit SmallFileSystem(fs::path where) : where_(std::move(where)) {
+    fs::create_directories(where_);
+    mounted_ = ::mount("tmpfs", where_.c_str(), "tmpfs", 0, "size=1m,mode=0700") == 0;
+    if (!mounted_) error_ = std::strerror(errno);
+  }
+  SmallFileSystem(const SmallFileSystem&) = delete;
+  SmallFileSystem& operator=(const SmallFileSystem&) = delete;
+  ~SmallFileSystem() {
+    if (mounted_) ::umount2(where_.c_str(), MNT_DETACH);
+  }
+  [[nodiscard]] bool mounted() const { return mounted_; }
+  [[nodiscard]] const std::string& error() const { return error_; }
+  /// Writes a file until the file system says ENOSPC; returns the errno that stopped it.
+  [[nodiscard]] int fill() const {
+    const int fd = ::open((where_ / "filler").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return errno;
+    const std::string block(4096, 'x');
+    int stopped = 0;
+    while (stopped == 0) {
+      if (::write(fd, block.data(), block.size()) < 0) stopped = errno;
+    }
+    // The last bytes: a partial block may still fit.
+    while (::write(fd, "x", 1) == 1) {
+    }
+    ::close(fd);
+    return stopped;
+  }
+
+ private:
+  fs::path where_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
+TEST_F(Journal, ADiskThatFillsUpMidRunStopsTheJournalNotTheMeasurement) {
+  const SmallFileSystem disk(home_.path() / "small");
+  if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (" << disk.error() << "): needs root";
+  const fs::path out = home_.path() / "report.json";
+  const auto started = std::chrono::steady_clock::now();
+  Process run(bin_, options(run_args({"--journal-dir", (home_.path() / "small" / "journal").string(),
+                                      "--json", out.string()},
+                                     {"sleep", "6"})));
+  // Once the journal's first report is on the small disk, the disk fills up; the journal's next flush fails.
+  bool journaled = false;
+  while (!journaled && std::chrono::steady_clock::now() - started < 20s) {
+    std::error_code ec;
+    for (const fs::directory_entry& entry : fs::directory_iterator(home_.path() / "small" / "journal", ec))
+      journaled = journaled || fs::exists(entry.path() / "report.json");
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(journaled) << "no journal on the small disk within 20 s";
+  EXPECT_EQ(disk.fill(), ENOSPC);
+  const ProcessResult done = run.wait();
+  ASSERT_EQ(done.exit_code, 0) << describe(done);
+  // One warning on stderr, the same in the report; the measurement went on to the end of the command.
+  const std::string warning = "measuring continued in memory";
+  const std::size_t first = done.err.find(warning);
+  ASSERT_NE(first, std::string::npos) << done.err;
+  const json report = read_json(out);
+  bool in_report = false;
+  for (const json& w : report.at("warnings")) {
+    const std::string text = w.get<std::string>();
+    if (text.find(warning) == std::string::npos) continue;
+    in_report = true;
+    EXPECT_NE(text.find("No space left on device"), std::string::npos) << text;
+  }
+  EXPECT_TRUE(in_report) << report.at("warnings").dump(2);
+  const double duration = report.at("duration_s").get<double>();
+  EXPECT_GE(duration, 5.9);
+  EXPECT_NEAR(report.at("measured").at("cpu_j").get<double>(), kPowerW * duration, kPowerW * 0.1);
+  EXPECT_EQ(report.at("exit_code"), 0);
 }
 
 }  // namespace
