@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <csignal>
 
+#include "platform/signal_free_thread.hpp"
+
 namespace wattprint::exporter {
 
 namespace {
@@ -127,12 +129,7 @@ void NodeSampler::start() {
   start_ = clock_.steady_now();
   if (server_) server_->start(start_);
   sample(0.0);
-  sigset_t all;
-  sigset_t previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &previous);
-  thread_ = std::thread([this] { loop(); });
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  thread_ = start_thread_without_signals([this] { loop(); });
 }
 
 void NodeSampler::sample_now() {

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "platform/signal_free_thread.hpp"
 #include "platform/text_file.hpp"
 
 namespace wattprint {
@@ -151,12 +152,7 @@ RunJournal::RunJournal(const fs::path& root, const JournalOwner& owner, JournalF
         fmt::format("journal: cannot write in {}: {}", directory_.string(), std::strerror(error)));
   }
   // The writer must not receive the signals meant for the command.
-  sigset_t all;
-  sigset_t previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &previous);
-  thread_ = std::thread([this] { loop(); });
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  thread_ = start_thread_without_signals([this] { loop(); });
 }
 
 RunJournal::~RunJournal() {

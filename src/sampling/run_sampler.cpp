@@ -8,6 +8,7 @@
 #include <csignal>
 
 #include "attribution/share.hpp"
+#include "platform/signal_free_thread.hpp"
 
 namespace wattprint {
 
@@ -394,12 +395,7 @@ void RunSampler::start() {
   if (server_) server_->start(start_);
   // The sampler thread must not receive the signals meant for the command (they are forwarded by the
   // main thread), so it starts with them blocked.
-  sigset_t all;
-  sigset_t previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &previous);
-  thread_ = std::thread([this] { loop(); });
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  thread_ = start_thread_without_signals([this] { loop(); });
 }
 
 void RunSampler::loop() {

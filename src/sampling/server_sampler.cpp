@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <csignal>
 
+#include "platform/signal_free_thread.hpp"
+
 namespace wattprint {
 
 ServerSampler::ServerSampler(std::unique_ptr<ServerPowerSource> source, const Clock& clock, Seconds period)
@@ -25,12 +27,7 @@ ServerSampler::~ServerSampler() {
 
 void ServerSampler::start(SteadyTime origin) {
   origin_ = origin;
-  sigset_t all;
-  sigset_t previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &previous);
-  thread_ = std::thread([this] { loop(); });
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  thread_ = start_thread_without_signals([this] { loop(); });
 }
 
 void ServerSampler::take_reading() {
