@@ -61,15 +61,6 @@ class Bmc : public ::testing::Test {
   TempDir home_{"wattprint-bmc"};
 };
 
-/// Waits (at most 20 s) until the command under test has created `path`: the run has started.
-bool wait_for_file(const fs::path& path) {
-  for (int i = 0; i < 2000; ++i) {
-    if (fs::exists(path)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
-}
-
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;

@@ -101,6 +101,11 @@ ProcessResult run_process(const std::filesystem::path& exe, const SpawnOptions& 
 /// Parses a JSON file; throws std::runtime_error (with the file's content) when missing or malformed.
 nlohmann::json read_json(const std::filesystem::path& path);
 
+/// Waits until `path` exists (a command under test creates it to say it has started), polling every
+/// millisecond; false when it still does not after `timeout`.
+bool wait_for_file(const std::filesystem::path& path,
+                   std::chrono::milliseconds timeout = std::chrono::milliseconds(30'000));
+
 /// Writes a file (creating parent directories) with the given mode.
 void write_text_file(const std::filesystem::path& path, const std::string& text, unsigned mode = 0644);
 

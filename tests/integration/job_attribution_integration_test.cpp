@@ -215,10 +215,7 @@ TEST_F(JobAttribution, GroupRemovedMidRunFallsBackToTheProcessTreeForTheRest) {
   const fs::path started = home_.path() / "started";
   Process wattprint(bin_,
                     options(node_.job_path(), {"sh", "-c", "touch '" + started.string() + "'; sleep 4"}));
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (!fs::exists(started) && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(10ms);
-  ASSERT_TRUE(fs::exists(started)) << "the command did not start";
+  ASSERT_TRUE(wait_for_file(started)) << "the command did not start";
   std::this_thread::sleep_for(1500ms);
   node_.remove_job_group();
   const ProcessResult result = wattprint.wait();
