@@ -82,16 +82,18 @@ Secret password_for(const char* file_option, const std::optional<std::string>& f
 
 }  // namespace
 
-void add_server_flags(CLI::App& app, ServerFlags& flags) {
+void add_server_flags(CLI::App& app, ServerFlags& flags, double default_interval_s) {
   add_text_option(
       app, "--server-source", flags.source,
       "Whole-server power source: auto (default: a configured BMC, then the local BMC, then the ACPI "
       "power meter), ipmi, redfish, acpi or none")
       ->type_name("NAME")
       ->group(kServerGroup);
-  add_text_option(app, "--server-interval", flags.interval,
-                  "Seconds between server power readings (default 5, as the study sampled its BMC); the card "
-                  "is read on its own thread")
+  add_text_option(
+      app, "--server-interval", flags.interval,
+      fmt::format("Seconds between server power readings (default {:g}{}); the card is read on "
+                  "its own thread",
+                  default_interval_s, default_interval_s == 5.0 ? ", as the study sampled its BMC" : ""))
       ->type_name("SECONDS")
       ->group(kServerGroup);
   add_text_option(
@@ -198,6 +200,7 @@ void resolve_server_settings(const ServerFlags& flags, const ConfigValues& confi
   if (config.server_timeout_s) server.timeout = Seconds(*config.server_timeout_s);
   if (flags.timeout) server.timeout = Seconds(parse_number("--server-timeout", *flags.timeout, 0.1, 600.0));
   if (auto device = first_of(flags.ipmi_device, config.ipmi_device)) server.ipmi_device = *device;
+  server.daemon_socket = daemon_socket_from_environment();
 
   if (auto host = first_of(flags.ipmi_host, config.ipmi_host)) {
     IpmiLanOptions lan;

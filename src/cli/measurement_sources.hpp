@@ -44,8 +44,9 @@ struct SourceFlags {
 
 /// --sysfs-root, the GPU group and the "Server power" group.
 void add_source_flags(CLI::App& app, SourceFlags& flags);
-/// The "Server power" group alone.
-void add_server_flags(CLI::App& app, ServerFlags& flags);
+/// The "Server power" group alone; `default_interval_s` is the --server-interval its help names (wattprintd
+/// reads more often than a run).
+void add_server_flags(CLI::App& app, ServerFlags& flags, double default_interval_s = 5.0);
 
 /// Everything needed to open the sources, checked. Password files are read here.
 struct SourceSettings {

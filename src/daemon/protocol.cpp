@@ -13,6 +13,16 @@ namespace {
 
 constexpr std::string_view kHello = "HELLO";
 constexpr std::string_view kRead = "READ";
+constexpr std::string_view kServer = "SERVER";
+constexpr std::string_view kNoServer = "NOSERVER";
+constexpr std::string_view kPower = "POWER";
+
+/// `reason` as one line's field: at most 256 bytes, control characters replaced.
+std::string sanitised(std::string_view reason) {
+  std::string text;
+  for (const char c : reason.substr(0, 256)) text += c >= 0x20 && c < 0x7f ? c : '?';
+  return text;
+}
 
 bool printable(char c) noexcept { return c >= 0x20 && c < 0x7f; }
 
@@ -84,6 +94,14 @@ Request parse_request(std::string_view line) {
     request.kind = Request::Kind::Read;
     return request;
   }
+  if (line == kServer) {
+    request.kind = Request::Kind::Server;
+    return request;
+  }
+  if (line == kPower) {
+    request.kind = Request::Kind::Power;
+    return request;
+  }
   if (line.size() > kHello.size() + 1 && line.substr(0, kHello.size()) == kHello &&
       line[kHello.size()] == ' ') {
     int version = 0;
@@ -100,12 +118,37 @@ Request parse_request(std::string_view line) {
     request.version = version;
     return request;
   }
-  request.error = fmt::format("unknown request (only HELLO {} and READ exist)", kProtocolVersion);
+  request.error =
+      fmt::format("unknown request (only HELLO {}, READ, SERVER and POWER exist)", kProtocolVersion);
   return request;
 }
 
 std::string encode_hello_request() { return fmt::format("{} {}\n", kHello, kProtocolVersion); }
 std::string encode_read_request() { return std::string(kRead) + "\n"; }
+std::string encode_server_request() { return std::string(kServer) + "\n"; }
+std::string encode_power_request() { return std::string(kPower) + "\n"; }
+
+std::string encode_server_response(std::string_view family, std::string_view origin) {
+  if (!is_token(family) || !is_origin(origin)) {
+    return encode_no_server_response("its server power source has a name that cannot be sent");
+  }
+  return fmt::format("{} {} {}\n", kServer, family, origin);
+}
+
+std::string encode_no_server_response(std::string_view reason) {
+  return fmt::format("{} {}\n", kNoServer, reason.empty() ? "no reason given" : sanitised(reason));
+}
+
+std::string encode_power_response(double watts, double window_s) {
+  if (!std::isfinite(watts) || watts < 0.0 || !std::isfinite(window_s) || window_s < 0.0) {
+    return encode_power_failure("the reading is not a finite, non-negative number");
+  }
+  return fmt::format("{} {:.17g} {:.17g}\n", kPower, watts, window_s);
+}
+
+std::string encode_power_failure(std::string_view reason) {
+  return fmt::format("{} - {}\n", kPower, reason.empty() ? "no reason given" : sanitised(reason));
+}
 
 std::string encode_hello_response(const std::vector<SensorInfo>& sensors) {
   std::string lines;
@@ -129,12 +172,7 @@ std::string encode_read_response(const std::vector<std::uint64_t>& raw, const st
   return line;
 }
 
-std::string encode_error(std::string_view reason) {
-  std::string line = "ERR ";
-  for (const char c : reason.substr(0, 256)) line += printable(c) ? c : '?';
-  line += '\n';
-  return line;
-}
+std::string encode_error(std::string_view reason) { return "ERR " + sanitised(reason) + "\n"; }
 
 bool parse_component(std::string_view text, Component& component) noexcept {
   for (const Component c : {Component::CpuPackage, Component::Dram, Component::CpuCore, Component::Uncore,
@@ -244,6 +282,59 @@ std::string parse_read_response(std::string_view line, std::vector<std::uint64_t
   }
   if (!line.empty()) return "wattprintd's reading has trailing fields";
   return {};
+}
+
+ServerResponse parse_server_response(std::string_view line) {
+  ServerResponse response;
+  line = without_newline(line);
+  if (error_line(line, response.error)) return response;
+  if (line.size() + 1 > kMaxResponseLine || line.find('\n') != std::string_view::npos) {
+    response.error = "wattprintd's answer to SERVER is not one line";
+    return response;
+  }
+  std::string_view rest = line;
+  const std::string_view tag = next_field(rest);
+  if (tag == kNoServer && is_origin(rest)) {
+    response.reason = "wattprintd: " + std::string(rest);
+    return response;
+  }
+  const std::string_view family = next_field(rest);
+  if (tag != kServer || !is_token(family) || !is_origin(rest)) {
+    response.error =
+        R"(wattprintd's answer to SERVER is not "SERVER <family> <origin>" or "NOSERVER <reason>")";
+    return response;
+  }
+  response.served = true;
+  response.family = family;
+  response.origin = rest;
+  return response;
+}
+
+PowerResponse parse_power_response(std::string_view line) {
+  PowerResponse response;
+  line = without_newline(line);
+  if (error_line(line, response.error)) return response;
+  if (line.size() + 1 > kMaxResponseLine || line.find('\n') != std::string_view::npos) {
+    response.error = "wattprintd's answer to POWER is not one line";
+    return response;
+  }
+  std::string_view rest = line;
+  const std::string_view tag = next_field(rest);
+  const std::string_view first = next_field(rest);
+  if (tag == kPower && first == "-" && is_origin(rest)) {
+    response.failure = "wattprintd: " + std::string(rest);
+    return response;
+  }
+  if (tag != kPower || !parse_number(first, response.watts) ||
+      !parse_number(next_field(rest), response.window_s) || !rest.empty() || !std::isfinite(response.watts) ||
+      response.watts < 0.0 || !std::isfinite(response.window_s) || response.window_s < 0.0) {
+    response = PowerResponse{};
+    response.error =
+        R"(wattprintd's answer to POWER is not "POWER <watts> <window_s>" or "POWER - <reason>")";
+    return response;
+  }
+  response.ok = true;
+  return response;
 }
 
 }  // namespace wattprint::daemon

@@ -149,9 +149,21 @@ void Server::handle_line(Connection& c, std::string_view line) {
     log(fmt::format("closed a connection of uid {}: rate limit exceeded", c.uid));
     return;
   }
-  if (request.kind == Request::Kind::Hello) {
-    c.out += hello_;
-    return;
+  const ServerPowerPoller* power = options_.server_power;
+  switch (request.kind) {
+    case Request::Kind::Hello:
+      c.out += hello_;
+      return;
+    case Request::Kind::Server:
+      c.out += power != nullptr ? encode_server_response(power->family(), power->origin())
+                                : encode_no_server_response(options_.no_server_power_reason);
+      return;
+    case Request::Kind::Power:
+      c.out += power != nullptr ? power->answer() : encode_power_failure(options_.no_server_power_reason);
+      return;
+    case Request::Kind::Read:
+    case Request::Kind::Invalid:
+      break;
   }
   source_.read(raw_, errors_);
   c.out += encode_read_response(raw_, errors_);

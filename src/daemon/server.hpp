@@ -13,6 +13,7 @@
 
 #include "core/clock.hpp"
 #include "daemon/access.hpp"
+#include "daemon/server_power_poller.hpp"
 #include "sources/sensor.hpp"
 
 namespace wattprint::daemon {
@@ -28,6 +29,10 @@ struct ServerOptions {
   gid_t group = 0;
   std::string group_label;  ///< "wattprint (gid 998)", for messages
   ServerLimits limits;
+  /// The whole-server power served beside the counters (SERVER, POWER); null when there is none, for the
+  /// reason below.
+  const ServerPowerPoller* server_power = nullptr;
+  std::string no_server_power_reason = "this wattprintd reads no server power meter";
 };
 
 class Server {

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "fakes/fake_powercap.hpp"
+#include "fakes/ipmi_simulator.hpp"
 #include "integration/harness.hpp"
 #include "sources/daemon/daemon_counter_source.hpp"
 
@@ -157,6 +159,30 @@ class WattprintdIntegration : public ::testing::Test {
     return daemon;
   }
 
+  /// A copy of wattprint that nobody can execute (the build tree may be private), or nullopt when
+  /// WATTPRINT_BIN is not set.
+  std::optional<fs::path> wattprint_for_nobody() {
+    const auto bin = wattprint_bin_from_env();
+    if (!bin) return std::nullopt;
+    const fs::path copy = dir_.path() / "wattprint";
+    if (!fs::exists(copy)) fs::copy_file(*bin, copy);
+    fs::permissions(copy, fs::perms(0755));
+    return copy;
+  }
+
+  /// Options to run `args` as nobody:nogroup in a home of its own, with the daemon's socket.
+  SpawnOptions as_nobody(std::vector<std::string> args) {
+    home_.chown_to(kNobody, kNogroup);
+    SpawnOptions o;
+    o.args = std::move(args);
+    o.home = home_.path();
+    o.cwd = home_.path();
+    o.uid = kNobody;
+    o.gid = kNogroup;
+    o.extra_env = {"WATTPRINT_DAEMON_SOCKET=" + socket_.string()};
+    return o;
+  }
+
   /// Stops the daemon with SIGTERM: it exits 0 and removes its socket.
   void stop_daemon(std::unique_ptr<Process>& daemon, std::string* log = nullptr) {
     daemon->signal(SIGTERM);
@@ -192,12 +218,8 @@ TEST_F(WattprintdIntegration, CountersAreRootOnlyForNobody) {
 
 // (a) `wattprint run` as nobody, a member of the daemon's group, measures through the daemon.
 TEST_F(WattprintdIntegration, RunAsNobodyMeasuresThroughTheDaemon) {
-  const auto bin = wattprint_bin_from_env();
-  if (!bin) GTEST_SKIP() << "WATTPRINT_BIN is not set: point it at the wattprint executable";
-  // A copy nobody can reach (the build tree may be private).
-  const fs::path wattprint = dir_.path() / "wattprint";
-  fs::copy_file(*bin, wattprint);
-  fs::permissions(wattprint, fs::perms(0755));
+  const auto wattprint = wattprint_for_nobody();
+  if (!wattprint) GTEST_SKIP() << "WATTPRINT_BIN is not set: point it at the wattprint executable";
   auto daemon = start_daemon(std::to_string(kNogroup));
   ASSERT_TRUE(fs::exists(socket_)) << describe(daemon->wait());
   struct stat st {};
@@ -205,17 +227,10 @@ TEST_F(WattprintdIntegration, RunAsNobodyMeasuresThroughTheDaemon) {
   EXPECT_EQ(st.st_mode & 0777, 0660U);
   EXPECT_EQ(st.st_gid, kNogroup);
 
-  home_.chown_to(kNobody, kNogroup);
   const fs::path json_path = home_.path() / "report.json";
-  SpawnOptions o;
-  o.args = {"run", "--sysfs-root", tree_.sysfs_root().string(), "--json", json_path.string(), "--", "sleep",
-            "1"};
-  o.home = home_.path();
-  o.cwd = home_.path();
-  o.uid = kNobody;
-  o.gid = kNogroup;
-  o.extra_env = {"WATTPRINT_DAEMON_SOCKET=" + socket_.string()};
-  const ProcessResult r = run_process(wattprint, o);
+  SpawnOptions o = as_nobody(
+      {"run", "--sysfs-root", tree_.sysfs_root().string(), "--json", json_path.string(), "--", "sleep", "1"});
+  const ProcessResult r = run_process(*wattprint, o);
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   const json report = read_json(json_path);
 
@@ -239,7 +254,7 @@ TEST_F(WattprintdIntegration, RunAsNobodyMeasuresThroughTheDaemon) {
 
   // `wattprint sensors` as nobody says the daemon is usable.
   o.args = {"sensors", "--sysfs-root", tree_.sysfs_root().string()};
-  const ProcessResult sensors = run_process(wattprint, o);
+  const ProcessResult sensors = run_process(*wattprint, o);
   EXPECT_EQ(sensors.exit_code, 0) << describe(sensors);
   EXPECT_TRUE(contains(sensors.out, "usable (2 sensors")) << sensors.out;
   stop_daemon(daemon);
@@ -257,6 +272,12 @@ TEST_F(WattprintdIntegration, OutsiderIsRefused) {
   EXPECT_TRUE(contains(a.data, "not in group gid 0")) << a.data;
   EXPECT_EQ(count_lines_starting(a.data, "OK "), 0) << a.data;
   EXPECT_EQ(count_lines_starting(a.data, "VALUES "), 0) << a.data;
+  // The server power is refused the same way.
+  const Answer server = ask_as_nobody(socket_, "SERVER\nPOWER\n");
+  EXPECT_TRUE(server.closed);
+  EXPECT_EQ(count_lines_starting(server.data, "ERR "), 1) << server.data;
+  EXPECT_EQ(count_lines_starting(server.data, "POWER "), 0) << server.data;
+  EXPECT_EQ(count_lines_starting(server.data, "NOSERVER "), 0) << server.data;
   // Root still reads.
   DaemonCounterSource root_client(socket_);
   EXPECT_TRUE(root_client.usable()) << root_client.failure();
@@ -301,6 +322,18 @@ TEST_F(WattprintdIntegration, MalformedRequestsAreClosed) {
   // A lost daemon: every sensor gets an error, and read does not throw.
   client.read(raw, errors);
   for (const int e : errors) EXPECT_NE(e, 0);
+  // It comes back (systemd restarted it): a read a second after the last try connects again and goes on
+  // from the same counters.
+  daemon = start_daemon(std::to_string(kNogroup));
+  ASSERT_TRUE(fs::exists(socket_)) << describe(daemon->wait());
+  std::this_thread::sleep_for(1100ms);
+  const std::uint64_t restarted = tree_.counter_uj("intel-rapl:0");
+  std::fill(errors.begin(), errors.end(), -1);
+  client.read(raw, errors);
+  EXPECT_EQ(errors, std::vector<int>(errors.size(), 0));
+  EXPECT_GE(raw.front() + 50'000, restarted);
+  EXPECT_LE(raw.front(), tree_.counter_uj("intel-rapl:0") + 50'000);
+  stop_daemon(daemon);
 }
 
 // (d) Over the rate limit (50 requests/s, burst 50): an error and the connection closed; over the per-user
@@ -389,6 +422,110 @@ TEST_F(WattprintdIntegration, SocketActivation) {
   ::waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_TRUE(fs::exists(socket_)) << "systemd's socket is not the daemon's to remove";
+}
+
+// (f) The BMC's power for users who cannot read it: wattprintd holds the BMC's password (root 0600) and
+// reads it (here a real IPMI simulator over lanplus); `wattprint run` as nobody gets the server energy
+// through the daemon, and the report says where it came from.
+TEST_F(WattprintdIntegration, RunAsNobodyGetsTheBmcsPowerThroughTheDaemon) {
+  const auto wattprint = wattprint_for_nobody();
+  if (!wattprint) GTEST_SKIP() << "WATTPRINT_BIN is not set: point it at the wattprint executable";
+  if (auto why = IpmiSimulator::unavailable_reason()) GTEST_SKIP() << *why;
+  IpmiSimulator sim("ipmiusr", "Pa55-daemon-bmc");
+  ASSERT_TRUE(sim.running()) << sim.error();
+  sim.set_power_watts(312);
+  const fs::path password = dir_.path() / "bmc.pw";
+  write_text_file(password, "Pa55-daemon-bmc\n", 0600);
+  auto daemon = start_daemon(std::to_string(kNogroup),
+                             {"--ipmi-host", sim.host(), "--ipmi-user", sim.user(), "--ipmi-password-file",
+                              password.string(), "--server-interval", "0.2", "--server-timeout", "0.5"});
+  ASSERT_TRUE(fs::exists(socket_)) << describe(daemon->wait());
+
+  const fs::path json_path = home_.path() / "report.json";
+  SpawnOptions o = as_nobody({"run", "--sysfs-root", tree_.sysfs_root().string(), "--server-interval", "0.2",
+                              "--json", json_path.string(), "--", "sleep", "1.5"});
+  const ProcessResult r = run_process(*wattprint, o);
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  const json report = read_json(json_path);
+  ASSERT_TRUE(report.at("server").is_object()) << describe(r);
+  EXPECT_EQ(report.at("server").at("source"), "ipmi-dcmi");
+  const std::string origin = report.at("server").at("origin").get<std::string>();
+  EXPECT_TRUE(
+      contains(origin, "wattprintd " + socket_.string() + ": IPMI DCMI over lanplus to " + sim.host()))
+      << origin;
+  // The simulator's power is constant: the energy is that power over the run, exactly.
+  const double duration = report.at("duration_s").get<double>();
+  EXPECT_NEAR(report.at("server").at("energy_j").get<double>(), 312.0 * duration, 1e-6)
+      << report.at("server");
+  EXPECT_DOUBLE_EQ(report.at("server").at("mean_window_s").get<double>(), 1.0);
+  EXPECT_GE(report.at("server").at("readings").get<int>(), 5);
+  EXPECT_EQ(report.at("server").at("failed_readings").get<int>(), 0) << report.at("server");
+  // The counters came through the daemon too, and the password went nowhere.
+  EXPECT_TRUE(report.at("measured").at("cpu_j").is_number()) << report.dump(2);
+  EXPECT_FALSE(contains(r.err, "Pa55-daemon-bmc"));
+
+  // `wattprint sensors` as nobody lists the daemon's meter as usable.
+  o.args = {"sensors", "--sysfs-root", tree_.sysfs_root().string()};
+  const ProcessResult sensors = run_process(*wattprint, o);
+  EXPECT_EQ(sensors.exit_code, 0) << describe(sensors);
+  EXPECT_TRUE(contains(sensors.out, "wattprintd.server")) << sensors.out;
+  EXPECT_TRUE(contains(sensors.out, "312 W now")) << sensors.out;
+
+  // The BMC stops answering: the daemon's reads time out (0.5 s) and say so; the run goes on, the readings
+  // that failed are counted and marked.
+  sim.pause();
+  std::this_thread::sleep_for(700ms);
+  o.args = {"run",
+            "--sysfs-root",
+            tree_.sysfs_root().string(),
+            "--server-interval",
+            "0.2",
+            "--json",
+            json_path.string(),
+            "--",
+            "sleep",
+            "1"};
+  const ProcessResult paused = run_process(*wattprint, o);
+  sim.resume();
+  ASSERT_EQ(paused.exit_code, 0) << describe(paused);
+  const json degraded = read_json(json_path);
+  EXPECT_GE(degraded.at("server").at("failed_readings").get<int>(), 1) << degraded.at("server");
+  std::string log;
+  stop_daemon(daemon, &log);
+  EXPECT_TRUE(contains(log, "the server power of IPMI DCMI over lanplus")) << log;
+  EXPECT_FALSE(contains(log, "Pa55-daemon-bmc")) << log;
+}
+
+// (g) A meter the administrator configured but the daemon cannot use stops it with the reason (systemd
+// restarts it), rather than serving nothing for ever.
+TEST_F(WattprintdIntegration, AConfiguredBmcItCannotReachStopsTheDaemon) {
+  const fs::path password = dir_.path() / "bmc.pw";
+  write_text_file(password, "whatever\n", 0600);
+  SpawnOptions o;
+  o.args = {"--socket",
+            socket_.string(),
+            "--group",
+            "0",
+            "--sysfs-root",
+            tree_.sysfs_root().string(),
+            "--ipmi-host",
+            "127.0.0.1:9",
+            "--ipmi-user",
+            "nobody",
+            "--ipmi-password-file",
+            password.string(),
+            "--server-timeout",
+            "0.5"};
+  o.home = dir_.path();
+  const ProcessResult r = run_process(daemon_bin_, o);
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_TRUE(contains(r.err, "ipmi-dcmi.lan")) << r.err;
+  EXPECT_FALSE(fs::exists(socket_));
+  // A bad flag is a usage error (2), one line naming it.
+  o.args = {"--socket", socket_.string(), "--group", "0", "--server-interval", "soon"};
+  const ProcessResult bad = run_process(daemon_bin_, o);
+  EXPECT_EQ(bad.exit_code, 2) << describe(bad);
+  EXPECT_TRUE(contains(bad.err, "--server-interval")) << bad.err;
 }
 
 }  // namespace

@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "daemon/protocol.hpp"
@@ -41,6 +44,8 @@ TEST(DaemonProtocol, RequestsRoundTrip) {
   EXPECT_EQ(hello.kind, Request::Kind::Hello);
   EXPECT_EQ(hello.version, kProtocolVersion);
   EXPECT_EQ(parse_request(without_newline(encode_read_request())).kind, Request::Kind::Read);
+  EXPECT_EQ(parse_request(without_newline(encode_server_request())).kind, Request::Kind::Server);
+  EXPECT_EQ(parse_request(without_newline(encode_power_request())).kind, Request::Kind::Power);
 }
 
 TEST(DaemonProtocol, EveryOtherRequestIsInvalidWithAReason) {
@@ -61,6 +66,11 @@ TEST(DaemonProtocol, EveryOtherRequestIsInvalidWithAReason) {
       "HELLO 1\t",
       "OPEN /sys/class/powercap/intel-rapl:0/energy_uj",
       "GET / HTTP/1.1",
+      "SERVER ",
+      "SERVER /dev/ipmi0",
+      "POWER 1",
+      "power",
+      "POWER\r",
       std::string("READ\0X", 6),
       "\x7f\x45\x4c\x46",
       "\xff\xfe",
@@ -182,6 +192,84 @@ TEST(DaemonProtocol, ErrorLinesAreOneSanitizedLine) {
   EXPECT_EQ(line.find('\n'), line.size() - 1);
   EXPECT_LE(line.size(), 300U);
   EXPECT_EQ(line.find('\x01'), std::string::npos);
+}
+
+TEST(DaemonProtocol, ServerResponsesRoundTrip) {
+  const ServerResponse served = parse_server_response(encode_server_response(
+      "ipmi-dcmi", "IPMI DCMI over lanplus to 10.0.0.5:623 as admin (cipher suite 3)"));
+  EXPECT_TRUE(served.error.empty()) << served.error;
+  EXPECT_TRUE(served.served);
+  EXPECT_EQ(served.family, "ipmi-dcmi");
+  EXPECT_EQ(served.origin, "IPMI DCMI over lanplus to 10.0.0.5:623 as admin (cipher suite 3)");
+
+  const ServerResponse none =
+      parse_server_response(encode_no_server_response("no usable server power source"));
+  EXPECT_TRUE(none.error.empty()) << none.error;
+  EXPECT_FALSE(none.served);
+  EXPECT_EQ(none.reason, "wattprintd: no usable server power source");
+
+  // A family with a space or an origin with a control character cannot be sent: NOSERVER says so.
+  for (const ServerResponse& r : {parse_server_response(encode_server_response("ipmi dcmi", "x")),
+                                  parse_server_response(encode_server_response("ipmi-dcmi", "a\nb")),
+                                  parse_server_response(encode_server_response("", "x"))}) {
+    EXPECT_TRUE(r.error.empty()) << r.error;
+    EXPECT_FALSE(r.served);
+    EXPECT_NE(r.reason.find("cannot be sent"), std::string::npos) << r.reason;
+  }
+  // A reason with control characters is one line.
+  EXPECT_EQ(encode_no_server_response("a\nb\x01"), "NOSERVER a?b?\n");
+}
+
+TEST(DaemonProtocol, MalformedServerResponsesAreRejected) {
+  for (const std::string line : {"", "SERVER", "SERVER ipmi-dcmi", "SERVER ipmi-dcmi ", "NOSERVER",
+                                 "SERVERS a b", "OK 1 0", "VALUES 0", "SERVER \x01 b", "POWER 1 0"}) {
+    const ServerResponse r = parse_server_response(line);
+    EXPECT_FALSE(r.served) << '"' << line << '"';
+    EXPECT_FALSE(r.error.empty()) << '"' << line << '"';
+  }
+  const ServerResponse refused = parse_server_response("ERR access denied: uid 65534 is not in group x\n");
+  EXPECT_FALSE(refused.served);
+  EXPECT_EQ(refused.error, "wattprintd: access denied: uid 65534 is not in group x");
+  EXPECT_FALSE(parse_server_response(std::string(kMaxResponseLine + 10, 'S')).error.empty());
+}
+
+TEST(DaemonProtocol, PowerResponsesRoundTrip) {
+  const PowerResponse reading = parse_power_response(encode_power_response(343.75, 1.0));
+  EXPECT_TRUE(reading.error.empty()) << reading.error;
+  EXPECT_TRUE(reading.ok);
+  EXPECT_DOUBLE_EQ(reading.watts, 343.75);
+  EXPECT_DOUBLE_EQ(reading.window_s, 1.0);
+  // Full precision both ways.
+  const PowerResponse precise = parse_power_response(encode_power_response(0.1 + 0.2, 0.0));
+  EXPECT_EQ(precise.watts, 0.1 + 0.2);
+  EXPECT_EQ(precise.window_s, 0.0);
+
+  const PowerResponse failed = parse_power_response(encode_power_failure("BMC timed out"));
+  EXPECT_TRUE(failed.error.empty()) << failed.error;
+  EXPECT_FALSE(failed.ok);
+  EXPECT_EQ(failed.failure, "wattprintd: BMC timed out");
+
+  // Values that are not a reading are never sent as one.
+  for (const auto& [watts, window] : std::vector<std::pair<double, double>>{
+           {-1.0, 0.0}, {std::nan(""), 0.0}, {std::numeric_limits<double>::infinity(), 0.0}, {1.0, -1.0}}) {
+    const PowerResponse r = parse_power_response(encode_power_response(watts, window));
+    EXPECT_FALSE(r.ok) << watts << " " << window;
+    EXPECT_TRUE(r.error.empty()) << r.error;
+    EXPECT_FALSE(r.failure.empty());
+  }
+}
+
+TEST(DaemonProtocol, MalformedPowerResponsesAreRejected) {
+  for (const std::string line : {"", "POWER", "POWER 1", "POWER 1 ", "POWER 1 2 3", "POWER -1 0",
+                                 "POWER 1 -2", "POWER nan 0", "POWER inf 0", "POWER 1e999 0", "POWER x 0",
+                                 "POWER -", "POWERS 1 0", "SERVER a b", "POWER 1 0\n\n"}) {
+    const PowerResponse r = parse_power_response(line);
+    EXPECT_FALSE(r.ok) << '"' << line << '"';
+    EXPECT_FALSE(r.error.empty()) << '"' << line << '"';
+  }
+  const PowerResponse limited = parse_power_response("ERR rate limit exceeded (50 requests/s, burst 50)\n");
+  EXPECT_FALSE(limited.ok);
+  EXPECT_NE(limited.error.find("rate limit"), std::string::npos);
 }
 
 }  // namespace

@@ -31,8 +31,9 @@ class DaemonCounterSource final : public EnergyCounterSource {
 
   [[nodiscard]] const std::vector<SensorStatus>& statuses() const override { return statuses_; }
   [[nodiscard]] const std::vector<SensorInfo>& sensors() const override { return sensors_; }
-  /// One READ. A lost or misbehaving daemon gives every sensor an error (ECONNRESET, ETIMEDOUT, EBADMSG)
-  /// from then on, so the run marks them degraded.
+  /// One READ. A lost or misbehaving daemon gives every sensor an error (ECONNRESET, ETIMEDOUT, EBADMSG), so
+  /// the run marks them degraded; a read at least a second after the last try connects again, and reads on
+  /// once the daemon is back with the same counters (a daemon that comes back with others: ENODEV for good).
   void read(std::vector<std::uint64_t>& raw, std::vector<int>& errors) noexcept override;
 
   /// Whether the daemon answered with at least one sensor.
@@ -42,12 +43,16 @@ class DaemonCounterSource final : public EnergyCounterSource {
   [[nodiscard]] const std::filesystem::path& socket() const { return socket_; }
 
  private:
-  /// Reads until a whole line ends the buffer; 0 or an errno value.
-  int receive_line(std::size_t& length) noexcept;
   void fail_all(std::vector<int>& errors, int error) noexcept;
+  /// Connects and says HELLO again (at most once per kReconnectPeriod); true when reading can go on.
+  bool reconnect() noexcept;
+
+  static constexpr std::chrono::seconds kReconnectPeriod{1};
 
   std::filesystem::path socket_;
+  std::chrono::milliseconds timeout_;
   int fd_ = -1;
+  std::optional<std::chrono::steady_clock::time_point> last_reconnect_;
   int lost_error_ = 0;  ///< set once the connection is lost
   std::vector<SensorStatus> statuses_;
   std::vector<SensorInfo> sensors_;

@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <system_error>
+
+#include "sources/daemon/daemon_server_source.hpp"
 #include "sources/server/acpi_power_meter.hpp"
 
 namespace wattprint {
@@ -27,6 +30,36 @@ SensorStatus not_configured(const std::string& name, const std::string& reason, 
   return status;
 }
 
+/// Whether wattprintd's meter (family "ipmi-dcmi", "redfish", "acpi-power-meter") is of the family asked for.
+bool family_matches(ServerSourceChoice choice, const std::string& family) {
+  switch (choice) {
+    case ServerSourceChoice::Auto:
+      return true;
+    case ServerSourceChoice::Ipmi:
+      return family.rfind("ipmi", 0) == 0;
+    case ServerSourceChoice::Redfish:
+      return family.rfind("redfish", 0) == 0;
+    case ServerSourceChoice::Acpi:
+      return family.rfind("acpi", 0) == 0;
+    case ServerSourceChoice::None:
+      return false;
+  }
+  return false;
+}
+
+/// The daemon's meter, when it is of the family asked for.
+OpenedServerSource open_daemon_meter(const ServerSourceOptions& options) {
+  OpenedServerSource opened = open_daemon_server_source(*options.daemon_socket, options.timeout);
+  if (opened.source && !family_matches(options.choice, opened.source->family())) {
+    opened.status.state = SensorStatus::State::Absent;
+    opened.status.reason =
+        fmt::format("wattprintd reads {}, not the family asked for", opened.source->family());
+    opened.status.remedy = "--server-source auto";
+    opened.source.reset();
+  }
+  return opened;
+}
+
 }  // namespace
 
 ServerSources open_server_sources(const ServerSourceOptions& options) {
@@ -48,6 +81,13 @@ ServerSources open_server_sources(const ServerSourceOptions& options) {
   if (wanted(Choice::Ipmi) && options.ipmi_lan && !done()) consider(open_ipmi_lan_source(*options.ipmi_lan));
   if (wanted(Choice::Redfish) && options.redfish && !done()) consider(open_redfish_source(*options.redfish));
   if (wanted(Choice::Ipmi) && !done()) consider(open_ipmi_local_source(options.ipmi_device, options.timeout));
+  // wattprintd: what the administrator set up for users who cannot read the BMC themselves. Looked at when
+  // its socket is there (or when listing everything).
+  std::error_code ignored;
+  if (options.daemon_socket && !done() &&
+      (options.probe_all || std::filesystem::exists(*options.daemon_socket, ignored))) {
+    consider(open_daemon_meter(options));
+  }
   if (wanted(Choice::Acpi) && !done()) consider(open_acpi_power_meter(options.sysfs_root));
   // Network sources that were not configured: said when asked for by name, or when listing everything.
   if (wanted(Choice::Ipmi) && !options.ipmi_lan && (options.probe_all || options.choice == Choice::Ipmi)) {

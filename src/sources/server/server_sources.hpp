@@ -25,6 +25,9 @@ struct ServerSourceOptions {
   std::optional<IpmiLanOptions> ipmi_lan;  ///< set when an IPMI host is configured
   std::string ipmi_device = "/dev/ipmi0";
   std::optional<RedfishOptions> redfish;  ///< set when a Redfish URL is configured
+  /// wattprintd's socket, asked for the server power when the local meters cannot be read (the local BMC is
+  /// root-only); nullopt: not asked.
+  std::optional<std::filesystem::path> daemon_socket;
   Seconds timeout{5.0};
   /// Look at every family (for `wattprint sensors`) instead of stopping at the first usable one.
   bool probe_all = false;

@@ -267,8 +267,9 @@ class IpmiDcmiSource final : public ServerPowerSource {
       f.reason = fmt::format("cannot open {}: {}", device_, ipmi_ctx_errormsg(ctx.get()));
       if (errnum == IPMI_ERR_PERMISSION) {
         f.state = SensorStatus::State::Unreadable;
-        f.remedy = fmt::format(
-            "run wattprint as root, or give the user access to {} (see docs/permissions.md)", device_);
+        f.remedy =
+            "run wattprint as root, or ask the administrator for wattprintd, which reads the BMC for a group "
+            "(see docs/permissions.md)";
       } else if (errnum == IPMI_ERR_DEVICE_NOT_FOUND) {
         f.state = SensorStatus::State::Absent;
         f.remedy = "modprobe ipmi_si ipmi_devintf";
@@ -449,7 +450,8 @@ OpenedServerSource open_ipmi_local_source(const std::string& device, Seconds tim
     out.status.state = SensorStatus::State::Unreadable;
     out.status.reason = fmt::format("no permission to open {} for reading and writing", device);
     out.status.remedy =
-        fmt::format("run wattprint as root, or give the user access to {} (see docs/permissions.md)", device);
+        "run wattprint as root, or ask the administrator for wattprintd, which reads the BMC for a group "
+        "(see docs/permissions.md)";
     return out;
   }
   return finish(kLocalName, device, std::make_unique<IpmiDcmiSource>(device, timeout));
