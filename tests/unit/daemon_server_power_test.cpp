@@ -37,7 +37,7 @@ class FakeMeter final : public ServerPowerSource {
   ServerRead read() noexcept override {
     std::this_thread::sleep_for(delay_.load());
     const std::lock_guard lock(mutex_);
-    ++reads_;
+    ++*reads_;
     return next_;
   }
   void answer(double watts, double window_s = 1.0) {
@@ -49,17 +49,15 @@ class FakeMeter final : public ServerPowerSource {
     next_ = {std::nullopt, why};
   }
   void delay(std::chrono::milliseconds d) { delay_ = d; }
-  int reads() const {
-    const std::lock_guard lock(mutex_);
-    return reads_;
-  }
+  /// The read count, shared so that it can be looked at after the poller has destroyed the meter.
+  [[nodiscard]] std::shared_ptr<const std::atomic<int>> reads() const { return reads_; }
 
  private:
   std::string family_ = "ipmi-dcmi";
   std::string origin_ = "IPMI DCMI in-band /dev/ipmi0";
   mutable std::mutex mutex_;
   ServerRead next_{ServerPowerReading{Watts{250.0}, Seconds(1.0)}, ""};
-  int reads_ = 0;
+  std::shared_ptr<std::atomic<int>> reads_ = std::make_shared<std::atomic<int>>(0);
   std::atomic<std::chrono::milliseconds> delay_{0ms};
 };
 
@@ -116,6 +114,7 @@ TEST(DaemonServerPower, AnswerIsTheLatestReadingOrWhyNot) {
 TEST(DaemonServerPower, PollerKeepsTheReadingCurrent) {
   auto meter_owned = std::make_unique<FakeMeter>();
   FakeMeter& meter = *meter_owned;
+  const std::shared_ptr<const std::atomic<int>> reads_of_meter = meter.reads();
   const SystemClock clock;
   {
     ServerPowerPoller poller(std::move(meter_owned), Seconds(0.01), Seconds(1.0), clock);
@@ -134,10 +133,10 @@ TEST(DaemonServerPower, PollerKeepsTheReadingCurrent) {
         << poller.answer();
     meter.answer(200.0);
     ASSERT_TRUE(eventually([&] { return poller.answer() == "POWER 200 1\n"; })) << poller.answer();
-  }  // the destructor stops the thread: no read after it
-  const int after = meter.reads();
+  }  // the destructor stops the thread (and destroys the meter): no read after it
+  const int after = reads_of_meter->load();
   std::this_thread::sleep_for(50ms);
-  EXPECT_EQ(meter.reads(), after);
+  EXPECT_EQ(reads_of_meter->load(), after);
 }
 
 TEST(DaemonServerPower, AHangingReadIsReportedNotServedStale) {
