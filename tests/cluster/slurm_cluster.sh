@@ -40,6 +40,10 @@ stop_cluster() {
 
 case "$action" in
   start)
+    # A start that fails says which command, with the daemons' last log lines (set -e alone exits silently).
+    trap 'rc=$?; echo "slurm_cluster.sh: line $LINENO: \"$BASH_COMMAND\" failed (exit $rc)" >&2
+      for f in "$dir"/log/*.log; do if [ -f "$f" ]; then tail -n 20 "$f" >&2 || true; fi; done
+      exit $rc' ERR
     if [ "$(id -u)" != 0 ]; then
       echo "slurm_cluster.sh: must run as root (slurmd starts jobs as their users)" >&2
       exit 1
