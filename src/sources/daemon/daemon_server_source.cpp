@@ -69,7 +69,8 @@ class DaemonServerSource final : public ServerPowerSource {
         }
       }
       std::string_view line;
-      if (const int error = ask(fd_, daemon::encode_power_request(), buffer_, line); error != 0) {
+      static const std::string request = daemon::encode_power_request();  // built once, not per reading
+      if (const int error = ask(fd_, request, buffer_, line); error != 0) {
         disconnect();
         result.error = fmt::format("wattprintd: no answer to POWER: {}", std::strerror(error));
         return result;
