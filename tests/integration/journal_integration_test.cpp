@@ -8,12 +8,14 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -96,19 +98,29 @@ class Journal : public ::testing::Test {
     return found;
   }
 
-  /// Starts `wattprint run -- sleep 30`, waits for its first flush and `at_least` of run, kills it with
+  /// Starts `wattprint run -- sleep 30`, waits for its first flush, `at_least` of run and (when asked) until
+  /// its samples.jsonl holds `sample_lines` lines (the journal writes them at each flush: waiting for them,
+  /// not for a time, keeps a slow start-up under ASan from killing it before that flush), kills it with
   /// SIGKILL (and the orphaned sleep). Returns the seconds from its start to the kill and its journal.
-  std::pair<double, fs::path> run_and_kill(std::chrono::milliseconds at_least) {
+  std::pair<double, fs::path> run_and_kill(std::chrono::milliseconds at_least, std::size_t sample_lines = 0) {
     const auto started = std::chrono::steady_clock::now();
     Process run(bin_, options(run_args({}, {"sleep", "30"})));
     fs::path report;
+    std::size_t lines = 0;
     while (std::chrono::steady_clock::now() - started < 20s) {
       const auto found = journals();
       if (found.size() == 1 && fs::exists(found[0] / "report.json")) report = found[0] / "report.json";
-      if (!report.empty() && std::chrono::steady_clock::now() - started >= at_least) break;
+      if (!report.empty() && sample_lines > 0) {
+        std::ifstream samples(report.parent_path() / "samples.jsonl");
+        lines = static_cast<std::size_t>(
+            std::count(std::istreambuf_iterator<char>(samples), std::istreambuf_iterator<char>(), '\n'));
+      }
+      if (!report.empty() && lines >= sample_lines && std::chrono::steady_clock::now() - started >= at_least)
+        break;
       std::this_thread::sleep_for(20ms);
     }
     EXPECT_FALSE(report.empty()) << "no journal report within 20 s";
+    EXPECT_GE(lines, sample_lines) << "samples.jsonl did not reach " << sample_lines << " lines within 20 s";
     const std::vector<pid_t> command = children_of(run.pid());
     const double killed_at =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -213,8 +225,9 @@ TEST_F(Journal, ARunKeptNowhereLeavesItsFinalReportInTheJournal) {
 }
 
 TEST_F(Journal, AChangedBootIdReadsAsAReboot) {
-  // Past the first 2-s flush of the samples: the journal then holds about 20 rows of 0.1 s.
-  run_and_kill(2600ms);
+  // Past the first 2-s flush of the samples: the journal then holds about 20 rows of 0.1 s (and a header
+  // line).
+  run_and_kill(2600ms, 16);
   write_text_file(boot_id_file(), "boot-two\n");
   const ProcessResult listed = wattprint({"report", "--recover"});
   EXPECT_NE(listed.out.find("interrupted by a reboot"), std::string::npos) << describe(listed);
