@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -297,7 +298,16 @@ TEST_F(RunIntegration, ProcessMethodGivesASleepingCommandLittle) {
   FakePowercapTree tree({FakeZone("intel-rapl:0", "package-0", 10.0),
                          FakeZone("intel-rapl:0:0", "dram", 2.0).with_range(65712999613ULL)});
   tree.start(kTick);
+  // The machine is kept busy meanwhile (one core spinning here): on an idle machine the whole busy time is
+  // a few clock ticks, and the one 10-ms tick /proc may charge to sleep's start-up is then 10 % of it.
+  std::atomic<bool> spinning{true};
+  std::thread spinner([&spinning] {
+    while (spinning.load(std::memory_order_relaxed)) {
+    }
+  });
   const ProcessResult r = run(run_args(tree, {}, {"sleep", "2"}));
+  spinning = false;
+  spinner.join();
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   const json report = read_json(json_path());
   ASSERT_EQ(report.at("methods").at("process").value("available", false), true) << report.dump(2);
